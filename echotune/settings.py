@@ -1,0 +1,50 @@
+"""Where EchoTune keeps and finds its data: every path comes from the environment, never from code.
+
+| variable | meaning | default |
+|---|---|---|
+| ECHOTUNE_HOME | working folder for the warehouse, landing zone and samples | ./data |
+| ECHOTUNE_DB | the DuckDB warehouse file Dagster and the CLI write | $ECHOTUNE_HOME/warehouse/echotune.duckdb |
+| ECHOTUNE_EXPORTS_DIR | Spotify exports: one sub-folder (or .zip) per listener | $ECHOTUNE_HOME/exports |
+| ECHOTUNE_LANDING_DIR | drop new exports here (one sub-folder per listener); a sensor imports them | $ECHOTUNE_HOME/landing |
+| ECHOTUNE_CATALOG_DIR | CSV catalogs with Spotify audio features | $ECHOTUNE_HOME/catalog |
+| ECHOTUNE_LASTFM_DIR | the HetRec 2011 Last.fm set | $ECHOTUNE_HOME/lastfm_hetrec2011 |
+| ECHOTUNE_SESSION_GAP_MINUTES | silence that ends a listening session | 30 |
+| ECHOTUNE_MEMORY_LIMIT | DuckDB memory limit for imports (spills to disk beyond it) | 3GB |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    db_path: Path
+    exports_dir: Path
+    landing_dir: Path
+    catalog_dir: Path
+    lastfm_dir: Path
+    session_gap_minutes: int
+    memory_limit: str
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        home = _path("ECHOTUNE_HOME", Path("data"))
+        return cls(
+            home=home,
+            db_path=_path("ECHOTUNE_DB", home / "warehouse" / "echotune.duckdb"),
+            exports_dir=_path("ECHOTUNE_EXPORTS_DIR", home / "exports"),
+            landing_dir=_path("ECHOTUNE_LANDING_DIR", home / "landing"),
+            catalog_dir=_path("ECHOTUNE_CATALOG_DIR", home / "catalog"),
+            lastfm_dir=_path("ECHOTUNE_LASTFM_DIR", home / "lastfm_hetrec2011"),
+            session_gap_minutes=int(os.environ.get("ECHOTUNE_SESSION_GAP_MINUTES", "30")),
+            memory_limit=os.environ.get("ECHOTUNE_MEMORY_LIMIT", "3GB"),
+        )

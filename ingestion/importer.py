@@ -1,0 +1,281 @@
+"""One import: files, folders and zips for one or more listeners, loaded atomically with every row accounted for.
+
+For each file: read = loaded + duplicates + quarantined. A duplicate is a play the warehouse already has (same play
+key), a repeat inside the import, or an account-data play on a day the listener's extended history covers
+("superseded": extended history wins, see README). Any unreadable file aborts the whole import and leaves the
+warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingestion import library, rules, staging
+from ingestion.errors import ExportFileError
+from ingestion.formats import STREAMING_KINDS, FileKind
+from ingestion.sources import ExportFile, collect_exports
+
+Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes in all)
+CHUNK_BYTES = 256 * 1024 * 1024
+LISTENER_NAME = re.compile(r"[\w][\w .@+-]{0,63}")
+
+
+@dataclass
+class FileAccount:
+    name: str
+    kind: str
+    listener: str
+    read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    note: str = ""
+
+
+@dataclass
+class ImportReport:
+    import_id: str
+    files: list[FileAccount] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    superseded: int = 0  # account-data plays counted as duplicates because extended history covers their day
+    replaced: int = 0    # stored account-data plays removed because this import's extended history covers their day
+
+    def total(self, column: str) -> int:
+        return sum(getattr(f, column) for f in self.files)
+
+    def as_dict(self) -> dict:
+        return {
+            "import_id": self.import_id,
+            **{c: self.total(c) for c in ("read", "loaded", "duplicates", "quarantined")},
+            "superseded": self.superseded, "replaced": self.replaced,
+            "files": [asdict(f) for f in self.files], "ignored": self.ignored,
+        }
+
+
+def check_listener(name: str) -> str:
+    if not LISTENER_NAME.fullmatch(name or ""):
+        raise ValueError(f"'{name}' is not a usable listener name: use letters, digits, spaces, . @ + - _ (max 64).")
+    return name
+
+
+def import_exports(
+    con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Path]]], progress: Progress | None = None
+) -> ImportReport:
+    """Import `batches` of (listener, paths) in one transaction on a write connection."""
+    report = ImportReport(import_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
+    with ExitStack() as stack:
+        files: list[tuple[str, ExportFile]] = []
+        for listener, paths in batches:
+            selection = stack.enter_context(collect_exports(paths))
+            files += [(check_listener(listener), f) for f in selection.files]
+            report.ignored += selection.ignored
+        if not files:
+            raise ExportFileError(", ".join(str(p) for _, ps in batches for p in ps), "holds no Spotify listening-data files.",
+                                  "Point at the folder or .zip from Spotify's 'Download your data'.")
+        digests = {id(f): _preflight(f) for _, f in files}
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _run(con, report, files, digests, progress or (lambda *_: None))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return report
+
+
+def _preflight(export: ExportFile) -> tuple[str, int]:
+    size = export.path.stat().st_size
+    if size == 0:
+        raise ExportFileError(export.name, "is empty (0 bytes).",
+                              "The export was not written completely: download or unzip it again.")
+    digest = hashlib.sha256()
+    with open(export.path, "rb") as handle:
+        while chunk := handle.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest(), size
+
+
+def _run(con, report: ImportReport, files, digests, progress: Progress) -> None:
+    rules.install_macros(con)
+    total_bytes = sum(size for _, size in digests.values())
+    done = 0
+    streaming: list[tuple[int, str, ExportFile]] = []
+    accounts: dict[int, FileAccount] = {}
+    for number, (listener, export) in enumerate(files):
+        account = FileAccount(export.name, export.kind.value, listener)
+        accounts[number] = account
+        report.files.append(account)
+        sha, size = digests[id(export)]
+        previous = con.execute(
+            "SELECT read, quarantined, import_id FROM import_files WHERE listener = ? AND sha256 = ? "
+            "ORDER BY imported_at LIMIT 1", [listener, sha]).fetchone()
+        if previous:
+            # Same bytes already imported for this listener: every row was accounted for then.
+            account.read, account.quarantined = previous[0], previous[1]
+            account.duplicates = previous[0] - previous[1]
+            account.note = f"already imported in {previous[2]}"
+            done += size
+            progress(f"{export.name} (already imported)", done, total_bytes)
+        elif export.kind in STREAMING_KINDS:
+            streaming.append((number, listener, export))
+        else:
+            _import_library_file(con, report.import_id, listener, export, account)
+            done += size
+            progress(export.name, done, total_bytes)
+
+    if streaming:
+        _import_streaming(con, report, streaming, accounts, digests, done, total_bytes, progress)
+    _record_files(con, report, files, digests)
+
+
+def _import_streaming(con, report, streaming, accounts, digests, done, total_bytes, progress) -> None:
+    staging.create_staging_table(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE import_file_list "
+                "(file_no INTEGER, listener VARCHAR, kind VARCHAR, name VARCHAR, first_rowid BIGINT)")
+    con.executemany("INSERT INTO import_file_list VALUES (?, ?, ?, ?, NULL)",
+                    [(n, listener, e.kind.value, e.name) for n, listener, e in streaming])
+    for kind in FileKind:
+        group = [(n, e) for n, _, e in streaming if e.kind == kind]
+        for chunk in _chunks(group, digests):
+            staging.stage_files(con, chunk)
+            done += sum(digests[id(e)][1] for _, e in chunk)
+            progress(chunk[-1][1].name, done, total_bytes)
+
+    counts = dict(con.execute("SELECT file_no, count(*) FROM staged GROUP BY file_no").fetchall())
+    con.execute("""UPDATE import_file_list f SET first_rowid = s.first FROM
+                   (SELECT file_no, min(rowid) AS first FROM staged GROUP BY file_no) s WHERE s.file_no = f.file_no""")
+    for number, listener, export in streaming:
+        accounts[number].read = counts.get(number, 0)
+    for (number, without_time) in con.execute(
+            "SELECT file_no, count(*) FROM staged GROUP BY file_no HAVING count(ts_raw) = 0").fetchall():
+        export = next(e for n, _, e in streaming if n == number)
+        raise ExportFileError(export.name, f"has {without_time} records but none with a time (ts or endTime): "
+                              "it is not a Spotify streaming-history file.", "Check the file name and its contents.")
+
+    progress("checking and de-duplicating", done, total_bytes)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE typed_rows AS {rules.typed_rows_sql('staged', 'import_file_list')}")
+    con.execute("DROP TABLE staged")
+    con.execute("""
+    CREATE OR REPLACE TEMP TABLE extended_days AS
+      SELECT DISTINCT listener, CAST(ts AS DATE) AS day FROM typed_rows WHERE rule IS NULL AND source = 'extended'""")
+    con.execute("""
+    CREATE OR REPLACE TEMP TABLE resolved AS
+    WITH ranked AS (
+      SELECT t.*, row_number() OVER (PARTITION BY t.play_key, t.rule IS NULL ORDER BY t.file_no, t.source_row) AS repeat_no
+      FROM typed_rows t
+    ), stored AS (
+      SELECT DISTINCT play_key FROM plays WHERE listener IN (SELECT DISTINCT listener FROM import_file_list)
+    ), covered AS (
+      SELECT listener, day FROM extended_days
+      UNION SELECT DISTINCT listener, CAST(ts AS DATE) FROM plays
+        WHERE source = 'extended' AND listener IN (SELECT DISTINCT listener FROM import_file_list)
+    )
+    SELECT r.*, CASE
+        WHEN r.rule IS NOT NULL THEN 'quarantined'
+        WHEN r.repeat_no > 1 OR s.play_key IS NOT NULL THEN 'duplicate'
+        WHEN r.source = 'account' AND c.day IS NOT NULL THEN 'superseded'
+        ELSE 'loaded' END AS status
+    FROM ranked r
+    LEFT JOIN stored s ON s.play_key = r.play_key
+    LEFT JOIN covered c ON c.listener = r.listener AND c.day = CAST(r.ts AS DATE) AND r.source = 'account'""")
+    con.execute("DROP TABLE typed_rows")
+
+    report.replaced = con.execute("""
+      DELETE FROM plays p USING extended_days d
+      WHERE p.source = 'account' AND p.listener = d.listener AND CAST(p.ts AS DATE) = d.day""").fetchone()[0]
+    con.execute(f"INSERT INTO plays SELECT {rules.play_columns_sql()}, source_file, source_row, ? "
+                "FROM resolved WHERE status = 'loaded'", [report.import_id])
+    con.execute(f"""INSERT INTO quarantine SELECT ?, listener, source_file, source_row, rule, detail,
+                    {rules.raw_record_sql()}, current_timestamp FROM resolved WHERE status = 'quarantined'""",
+                [report.import_id])
+    for number, loaded, duplicates, superseded, quarantined in con.execute("""
+        SELECT file_no, count(*) FILTER (status = 'loaded'), count(*) FILTER (status = 'duplicate'),
+               count(*) FILTER (status = 'superseded'), count(*) FILTER (status = 'quarantined')
+        FROM resolved GROUP BY file_no""").fetchall():
+        account = accounts[number]
+        account.loaded, account.duplicates, account.quarantined = loaded, duplicates + superseded, quarantined
+        report.superseded += superseded
+    con.execute("DROP TABLE resolved")
+
+
+def _chunks(group: list[tuple[int, ExportFile]], digests) -> list[list[tuple[int, ExportFile]]]:
+    chunks: list[list[tuple[int, ExportFile]]] = []
+    size = 0
+    for item in group:
+        if not chunks or size >= CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += digests[id(item[1])][1]
+    return chunks
+
+
+def _import_library_file(con, import_id: str, listener: str, export: ExportFile, account: FileAccount) -> None:
+    if export.kind == FileKind.LIBRARY:
+        parsed = library.parse_library(export)
+        rows = [{"listener": listener, **item} for item in parsed.items]
+        account.read = parsed.read
+        new = _count_new(con, rows, "library_items", ["listener", "item_type", "uri", "name"])
+        con.execute("DELETE FROM library_items WHERE listener = ?", [listener])
+        if rows:
+            _insert(con, "library_items", rows, {"source_file": export.name, "import_id": import_id})
+        account.loaded, account.duplicates = new, len(rows) - new
+    else:
+        parsed = library.parse_playlists(export)
+        account.read = parsed.read
+        for playlist in parsed.playlists:
+            playlist_id = hashlib.md5(f"{listener}\x1f{playlist.name}".encode()).hexdigest()
+            items = [{"playlist_id": playlist_id, **item} for item in playlist.items]
+            new = _count_new(con, items, "playlist_items", ["playlist_id", "position", "uri", "track_name"])
+            con.execute("DELETE FROM playlist_items WHERE playlist_id = ?", [playlist_id])
+            con.execute("DELETE FROM playlists WHERE playlist_id = ?", [playlist_id])
+            con.execute("INSERT INTO playlists VALUES (?, ?, ?, ?, TRY_CAST(? AS DATE), ?, ?, ?, ?)",
+                        [playlist_id, listener, playlist.name, playlist.description, playlist.last_modified,
+                         playlist.followers, len(items), export.name, import_id])
+            if items:
+                _insert(con, "playlist_items", items, {})
+            account.loaded += new
+            account.duplicates += len(items) - new
+    for rejected in parsed.rejected:
+        con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                    [import_id, listener, export.name, rejected.position, rejected.rule, rejected.detail, rejected.record])
+    account.quarantined = len(parsed.rejected)
+
+
+def _count_new(con, rows: list[dict], table: str, key: list[str]) -> int:
+    if not rows:
+        return 0
+    incoming = pa.Table.from_pylist([{k: r[k] for k in key} for r in rows])
+    on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
+    return con.execute(f"SELECT count(*) FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})").fetchone()[0]
+
+
+def _insert(con, table: str, rows: list[dict], constants: dict) -> None:
+    incoming = pa.Table.from_pylist([{**r, **constants} for r in rows])
+    columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    select = ", ".join(c if c in incoming.column_names else "NULL" for c in columns)
+    con.execute(f"INSERT INTO {table} SELECT {select} FROM incoming")
+
+
+def _record_files(con, report: ImportReport, files, digests) -> None:
+    for (listener, export), account in zip(files, report.files, strict=True):
+        if account.note.startswith("already imported"):
+            continue
+        sha, size = digests[id(export)]
+        con.execute("INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                    [report.import_id, listener, export.name, export.kind.value, sha, size, account.read,
+                     account.loaded, account.duplicates, account.quarantined])
+    con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                [report.import_id, sorted({listener for listener, _ in files}), len(files),
+                 *(report.total(c) for c in ("read", "loaded", "duplicates", "quarantined")),
+                 report.superseded, report.replaced])

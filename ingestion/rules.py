@@ -1,0 +1,132 @@
+"""From staged text to typed plays: the quarantine rules and the stable play key, as one SQL pass.
+
+A row breaks at most one rule: the first that applies, in the order below. Nothing here drops a row: it is either
+a candidate play or a quarantined row with the rule and the value that broke it.
+"""
+
+from __future__ import annotations
+
+SPOTIFY_LAUNCH = "2008-10-07"
+MAX_MS_PLAYED = 24 * 3600 * 1000
+
+# (rule, condition on the typed row, detail shown to the user)
+QUARANTINE_RULES: list[tuple[str, str, str]] = [
+    ("ts_missing", "ts_raw IS NULL", "'no ts/endTime'"),
+    ("ts_unparseable", "ts IS NULL", "'ts=' || ts_raw"),
+    ("ts_out_of_range",
+     f"ts < TIMESTAMP '{SPOTIFY_LAUNCH}' OR ts > now()::TIMESTAMP + INTERVAL 1 DAY",
+     "'ts=' || ts_raw || ' is before Spotify existed or in the future'"),
+    ("ms_played_missing", "ms_raw IS NULL", "'no ms_played/msPlayed'"),
+    ("ms_played_not_integer", "ms_played IS NULL", "'ms_played=' || ms_raw"),
+    ("ms_played_negative", "ms_played < 0", "'ms_played=' || ms_raw"),
+    ("ms_played_over_a_day", f"ms_played > {MAX_MS_PLAYED}", "'ms_played=' || ms_raw"),
+    ("track_uri_malformed", "track_uri IS NOT NULL AND NOT regexp_full_match(track_uri, 'spotify:track:[0-9A-Za-z]{22}')",
+     "'spotify_track_uri=' || track_uri"),
+    ("episode_uri_malformed",
+     "episode_uri IS NOT NULL AND NOT regexp_full_match(episode_uri, 'spotify:episode:[0-9A-Za-z]{22}')",
+     "'spotify_episode_uri=' || episode_uri"),
+    ("audiobook_uri_malformed",
+     "(audiobook_uri IS NOT NULL AND NOT regexp_full_match(audiobook_uri, 'spotify:[a-z]+:[0-9A-Za-z]{22}'))"
+     " OR (chapter_uri IS NOT NULL AND NOT regexp_full_match(chapter_uri, 'spotify:[a-z]+:[0-9A-Za-z]{22}'))",
+     "'audiobook_uri=' || coalesce(audiobook_uri, '') || ' chapter_uri=' || coalesce(chapter_uri, '')"),
+    ("flag_not_boolean",
+     "(shuffle_raw IS NOT NULL AND shuffle IS NULL) OR (skipped_raw IS NOT NULL AND skipped IS NULL)"
+     " OR (offline_raw IS NOT NULL AND offline IS NULL) OR (incognito_raw IS NOT NULL AND incognito IS NULL)",
+     "concat_ws(' ', 'shuffle=' || shuffle_raw, 'skipped=' || skipped_raw, 'offline=' || offline_raw,"
+     " 'incognito_mode=' || incognito_raw)"),
+    ("no_content", "content_type IS NULL", "'no track, episode or audiobook in this row'"),
+]
+
+_TEXT = [
+    "platform_raw", "conn_country", "track_name", "artist_name", "album_name", "track_uri", "episode_name",
+    "show_name", "episode_uri", "audiobook_title", "audiobook_uri", "chapter_uri", "chapter_title", "author_name",
+    "reason_start", "reason_end",
+]
+
+# Spotify's platform strings ("iOS 14.7.1 (iPhone10,3)", "Windows 10 (10.0.19041; x64)", "cast", "android") as families.
+_PLATFORM_PATTERNS = [
+    ("android", ["%android%"]),
+    ("ios", ["ios%", "%iphone%", "%ipad%"]),
+    ("desktop", ["%windows%", "osx%", "%os x%", "%macos%", "%linux%"]),
+    ("web", ["%web%"]),
+    ("cast", ["%cast%"]),
+    ("partner", ["%sonos%", "%tv%", "%playstation%", "%xbox%", "%partner%", "%alexa%", "%echo%", "%tesla%", "%car%",
+                 "%speaker%"]),
+]
+
+
+def install_macros(con) -> None:
+    """SQL helpers the import's queries call."""
+    whens = " ".join(
+        f"WHEN {' OR '.join(f'lower(raw) LIKE {pattern!r}' for pattern in patterns)} THEN '{family}'"
+        for family, patterns in _PLATFORM_PATTERNS
+    )
+    con.execute(f"CREATE OR REPLACE TEMP MACRO platform_family(raw) AS CASE WHEN raw IS NULL THEN 'unknown' {whens} ELSE 'other' END")
+
+
+def typed_rows_sql(staged: str, files: str) -> str:
+    """SELECT over the staged rows (joined to the import's file list) giving typed columns, rule and play key."""
+    texts = ",\n    ".join(f"nullif(trim({c}), '') AS {c}" for c in _TEXT)
+    rule_case = "\n        ".join(f"WHEN {cond} THEN '{rule}'" for rule, cond, _ in QUARANTINE_RULES)
+    detail_case = "\n        ".join(f"WHEN {cond} THEN {detail}" for _, cond, detail in QUARANTINE_RULES)
+    return f"""
+WITH base AS (
+  SELECT f.file_no, f.listener, f.kind, f.name AS source_file, s.rowid - f.first_rowid AS source_row,
+    nullif(trim(s.ts_raw), '') AS ts_raw, nullif(trim(s.ms_raw), '') AS ms_raw,
+    {texts},
+    nullif(trim(s.shuffle_raw), '') AS shuffle_raw, nullif(trim(s.skipped_raw), '') AS skipped_raw,
+    nullif(trim(s.offline_raw), '') AS offline_raw, nullif(trim(s.offline_ts_raw), '') AS offline_ts_raw,
+    nullif(trim(s.incognito_raw), '') AS incognito_raw
+  FROM {staged} s JOIN {files} f USING (file_no)
+), typed AS (
+  SELECT *,
+    try_strptime(ts_raw, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M', '%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%d %H:%M:%S'])
+      AS ts,
+    TRY_CAST(ms_raw AS BIGINT) AS ms_played,
+    TRY_CAST(shuffle_raw AS BOOLEAN) AS shuffle, TRY_CAST(skipped_raw AS BOOLEAN) AS skipped,
+    TRY_CAST(offline_raw AS BOOLEAN) AS offline, TRY_CAST(incognito_raw AS BOOLEAN) AS incognito,
+    CASE WHEN kind LIKE 'account%' THEN 'account' ELSE 'extended' END AS source,
+    CASE
+      WHEN kind = 'account_music' THEN 'music'
+      WHEN kind = 'account_podcast' THEN 'podcast'
+      WHEN kind = 'account_audiobook' THEN 'audiobook'
+      WHEN kind = 'extended_video' AND coalesce(track_uri, track_name, episode_uri, episode_name) IS NOT NULL THEN 'video'
+      WHEN kind = 'extended_video' THEN NULL
+      WHEN coalesce(track_uri, track_name) IS NOT NULL THEN 'music'
+      WHEN coalesce(episode_uri, episode_name) IS NOT NULL THEN 'podcast'
+      WHEN coalesce(audiobook_uri, audiobook_title, chapter_uri, chapter_title) IS NOT NULL THEN 'audiobook'
+    END AS content_type
+  FROM base
+)
+SELECT *,
+  CASE
+        {rule_case}
+  END AS rule,
+  CASE
+        {detail_case}
+  END AS detail,
+  md5_number(concat_ws('|', listener, source, strftime(ts, '%Y-%m-%dT%H:%M:%S'), ms_played::VARCHAR,
+    coalesce(track_uri, episode_uri, chapter_uri, audiobook_uri,
+             concat_ws('/', track_name, artist_name, episode_name, show_name, chapter_title, audiobook_title)))) AS play_key
+FROM typed"""
+
+
+def play_columns_sql() -> str:
+    """The plays columns, in table order, from a resolved typed row."""
+    return f"""play_key, listener, content_type, source, ts, ts - to_milliseconds(ms_played) AS started_at, ms_played,
+  substr(track_uri, 15) AS track_id, track_name, artist_name, album_name,
+  substr(episode_uri, 17) AS episode_id, episode_name, show_name,
+  substr(audiobook_uri, -22) AS audiobook_id, audiobook_title, substr(chapter_uri, -22) AS chapter_id, chapter_title,
+  author_name,
+  platform_family(platform_raw) AS platform, platform_raw, conn_country, reason_start, reason_end, shuffle, skipped, offline,
+  CASE
+    WHEN TRY_CAST(offline_ts_raw AS DOUBLE) > 1e11 THEN make_timestamp(CAST(TRY_CAST(offline_ts_raw AS DOUBLE) * 1000 AS BIGINT))
+    WHEN TRY_CAST(offline_ts_raw AS DOUBLE) > 1e9 THEN make_timestamp(CAST(TRY_CAST(offline_ts_raw AS DOUBLE) * 1000000 AS BIGINT))
+  END AS offline_at,
+  incognito"""
+
+
+def raw_record_sql() -> str:
+    """The row as it was read, as JSON, for the quarantine table."""
+    fields = ["ts_raw", "ms_raw", *_TEXT, "shuffle_raw", "skipped_raw", "offline_raw", "offline_ts_raw", "incognito_raw"]
+    return "json_object(" + ", ".join(f"'{f}', {f}" for f in fields) + ")::VARCHAR"

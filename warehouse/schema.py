@@ -1,0 +1,151 @@
+"""The warehouse's stored tables. Derived tables (tracks, sessions, aggregates) are rebuilt by `warehouse.derived`."""
+
+from __future__ import annotations
+
+import duckdb
+
+PLAYS = """
+CREATE TABLE IF NOT EXISTS plays (
+    play_key        UHUGEINT NOT NULL,  -- md5 of what identifies a play; re-imports and overlapping exports match on it
+    listener        VARCHAR NOT NULL,
+    content_type    VARCHAR NOT NULL,   -- music | podcast | audiobook | video
+    source          VARCHAR NOT NULL,   -- extended (Streaming_History_*, endsong) | account (StreamingHistory*)
+    ts              TIMESTAMP NOT NULL, -- UTC moment playback ended
+    started_at      TIMESTAMP NOT NULL, -- ts - ms_played
+    ms_played       BIGINT NOT NULL,
+    track_id        VARCHAR,
+    track_name      VARCHAR,
+    artist_name     VARCHAR,
+    album_name      VARCHAR,
+    episode_id      VARCHAR,
+    episode_name    VARCHAR,
+    show_name       VARCHAR,
+    audiobook_id    VARCHAR,
+    audiobook_title VARCHAR,
+    chapter_id      VARCHAR,
+    chapter_title   VARCHAR,
+    author_name     VARCHAR,
+    platform        VARCHAR NOT NULL,   -- family: android | ios | desktop | web | cast | partner | other | unknown
+    platform_raw    VARCHAR,
+    conn_country    VARCHAR,
+    reason_start    VARCHAR,
+    reason_end      VARCHAR,
+    shuffle         BOOLEAN,
+    skipped         BOOLEAN,
+    offline         BOOLEAN,
+    offline_at      TIMESTAMP,
+    incognito       BOOLEAN,
+    source_file     VARCHAR NOT NULL,
+    source_row      BIGINT NOT NULL,
+    import_id       VARCHAR NOT NULL
+)"""
+
+QUARANTINE = """
+CREATE TABLE IF NOT EXISTS quarantine (
+    import_id   VARCHAR NOT NULL,
+    listener    VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_row  BIGINT NOT NULL,
+    rule        VARCHAR NOT NULL,
+    detail      VARCHAR,
+    record      VARCHAR,   -- the row as read, so nothing is lost
+    quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+)"""
+
+IMPORTS = """
+CREATE TABLE IF NOT EXISTS import_files (
+    import_id   VARCHAR NOT NULL,
+    listener    VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    file_kind   VARCHAR NOT NULL,
+    sha256      VARCHAR NOT NULL,
+    bytes       BIGINT NOT NULL,
+    read        BIGINT NOT NULL,
+    loaded      BIGINT NOT NULL,
+    duplicates  BIGINT NOT NULL,
+    quarantined BIGINT NOT NULL,
+    imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+)"""
+
+IMPORT_RUNS = """
+CREATE TABLE IF NOT EXISTS imports (
+    import_id   VARCHAR NOT NULL,
+    listeners   VARCHAR[] NOT NULL,
+    files       INTEGER NOT NULL,
+    read        BIGINT NOT NULL,
+    loaded      BIGINT NOT NULL,
+    duplicates  BIGINT NOT NULL,
+    quarantined BIGINT NOT NULL,
+    superseded  BIGINT NOT NULL,   -- account-data plays not loaded: extended history covers their day
+    replaced    BIGINT NOT NULL,   -- stored account-data plays removed: this import's extended history covers their day
+    imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+)"""
+
+LIBRARY_ITEMS = """
+CREATE TABLE IF NOT EXISTS library_items (
+    listener    VARCHAR NOT NULL,
+    item_type   VARCHAR NOT NULL,  -- track | album | artist | show | episode | banned_track | banned_artist | other
+    uri         VARCHAR,
+    name        VARCHAR,
+    artist_name VARCHAR,
+    album_name  VARCHAR,
+    show_name   VARCHAR,
+    publisher   VARCHAR,
+    source_file VARCHAR NOT NULL,
+    import_id   VARCHAR NOT NULL
+)"""
+
+PLAYLISTS = """
+CREATE TABLE IF NOT EXISTS playlists (
+    playlist_id    VARCHAR NOT NULL,  -- md5(listener, name): Spotify exports carry no playlist id
+    listener       VARCHAR NOT NULL,
+    name           VARCHAR NOT NULL,
+    description    VARCHAR,
+    last_modified  DATE,
+    followers      BIGINT,
+    items          BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    import_id      VARCHAR NOT NULL
+)"""
+
+PLAYLIST_ITEMS = """
+CREATE TABLE IF NOT EXISTS playlist_items (
+    playlist_id VARCHAR NOT NULL,
+    position    INTEGER NOT NULL,
+    item_type   VARCHAR NOT NULL,  -- track | episode | audiobook | local_track
+    uri         VARCHAR,
+    track_name  VARCHAR,
+    artist_name VARCHAR,
+    album_name  VARCHAR,
+    added_date  DATE
+)"""
+
+CATALOG_TRACKS = """
+CREATE TABLE IF NOT EXISTS catalog_tracks (
+    track_id VARCHAR NOT NULL, track_name VARCHAR, artist_name VARCHAR, album_name VARCHAR,
+    release_year INTEGER, popularity INTEGER, duration_ms BIGINT,
+    danceability DOUBLE, energy DOUBLE, valence DOUBLE, tempo DOUBLE, loudness DOUBLE,
+    speechiness DOUBLE, acousticness DOUBLE, instrumentalness DOUBLE, liveness DOUBLE,
+    key INTEGER, mode INTEGER, time_signature INTEGER,
+    genre VARCHAR, subgenre VARCHAR, source VARCHAR NOT NULL
+)"""
+
+CATALOG_ARTISTS = """
+CREATE TABLE IF NOT EXISTS catalog_artists (
+    artist_id VARCHAR NOT NULL, artist_name VARCHAR NOT NULL, genres VARCHAR[],
+    popularity INTEGER, followers BIGINT, source VARCHAR NOT NULL
+)"""
+
+LASTFM = [
+    "CREATE TABLE IF NOT EXISTS lastfm_user_artists (user_id INTEGER NOT NULL, artist_id INTEGER NOT NULL, plays BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS lastfm_artists (artist_id INTEGER NOT NULL, name VARCHAR, url VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS lastfm_tags (tag_id INTEGER NOT NULL, tag VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS lastfm_user_friends (user_id INTEGER NOT NULL, friend_id INTEGER NOT NULL)",
+]
+
+STORED_TABLES = [PLAYS, QUARANTINE, IMPORTS, IMPORT_RUNS, LIBRARY_ITEMS, PLAYLISTS, PLAYLIST_ITEMS, CATALOG_TRACKS, CATALOG_ARTISTS, *LASTFM]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in STORED_TABLES:
+        con.execute(ddl)
