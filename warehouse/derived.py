@@ -1,0 +1,172 @@
+"""Tables derived from plays (and the catalog): rebuilt whole each time, so running them twice changes nothing.
+
+Each builder returns metadata for the Dagster UI. `TRACK_KEY` is how a play names its track: the Spotify id when the
+export has one, otherwise the artist and title (account data carries no ids).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+TRACK_KEY = "coalesce(track_id, 'name:' || lower(artist_name) || '|' || lower(track_name))"
+MUSIC = "content_type IN ('music', 'video') AND track_name IS NOT NULL"
+FEATURES = ["danceability", "energy", "valence", "tempo", "loudness", "speechiness", "acousticness",
+            "instrumentalness", "liveness", "key", "mode", "popularity", "release_year"]
+
+
+def _count(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
+    features = ", ".join(f"c.{f}" for f in FEATURES)
+    con.execute(f"""
+    CREATE OR REPLACE TABLE tracks AS
+    WITH known_ids AS (
+      SELECT artist_name, track_name, track_id FROM plays WHERE track_id IS NOT NULL
+      UNION ALL SELECT artist_name, name, substr(uri, 15) FROM library_items WHERE item_type = 'track' AND uri IS NOT NULL
+      UNION ALL SELECT artist_name, track_name, substr(uri, 15) FROM playlist_items WHERE item_type = 'track' AND uri IS NOT NULL
+      UNION ALL SELECT artist_name, track_name, track_id FROM catalog_tracks WHERE track_name IS NOT NULL
+    ), ids_by_name AS (
+      -- several ids for one title (re-releases): prefer one the catalog can describe
+      SELECT 'name:' || lower(k.artist_name) || '|' || lower(k.track_name) AS track_key,
+             coalesce(min(k.track_id) FILTER (WHERE c.track_id IS NOT NULL), min(k.track_id)) AS track_id
+      FROM known_ids k LEFT JOIN catalog_tracks c USING (track_id)
+      WHERE k.artist_name IS NOT NULL AND k.track_name IS NOT NULL GROUP BY ALL
+    ), played AS (
+      SELECT {TRACK_KEY} AS track_key, any_value(track_id) AS track_id,
+             mode(track_name) AS track_name, mode(artist_name) AS artist_name, mode(album_name) AS album_name,
+             count(*) AS plays, count(DISTINCT listener) AS listeners, sum(ms_played) AS ms_played,
+             min(ts) AS first_played, max(ts) AS last_played
+      FROM plays WHERE {MUSIC} GROUP BY 1
+    )
+    SELECT p.track_key, coalesce(p.track_id, n.track_id) AS track_id,
+           CASE WHEN p.track_id IS NOT NULL THEN 'export' WHEN n.track_id IS NOT NULL THEN 'name_match' END AS id_source,
+           p.track_name, p.artist_name, coalesce(p.album_name, c.album_name) AS album_name,
+           p.plays, p.listeners, p.ms_played, p.first_played, p.last_played,
+           {features}, c.genre, c.subgenre, c.track_id IS NOT NULL AS enriched
+    FROM played p
+    LEFT JOIN ids_by_name n ON p.track_id IS NULL AND n.track_key = p.track_key
+    LEFT JOIN catalog_tracks c ON c.track_id = coalesce(p.track_id, n.track_id)""")
+    total, enriched, plays, enriched_plays, matched = con.execute(
+        "SELECT count(*), count(*) FILTER (enriched), sum(plays), sum(plays) FILTER (enriched), "
+        "count(*) FILTER (id_source = 'name_match') FROM tracks").fetchone()
+    return {"rows": total, "enriched_tracks": enriched, "ids_matched_by_name": matched,
+            "track_coverage": round(enriched / total, 4) if total else 0.0,
+            "play_coverage": round((enriched_plays or 0) / plays, 4) if plays else 0.0}
+
+
+def build_artists(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute(f"""
+    CREATE OR REPLACE TABLE artists AS
+    WITH played AS (
+      SELECT artist_name, count(*) AS plays, count(DISTINCT listener) AS listeners, sum(ms_played) AS ms_played,
+             count(DISTINCT {TRACK_KEY}) AS tracks, min(ts) AS first_played, max(ts) AS last_played
+      FROM plays WHERE {MUSIC} AND artist_name IS NOT NULL GROUP BY artist_name
+    ), track_genres AS (
+      SELECT lower(artist_name) AS name, list(DISTINCT genre ORDER BY genre) AS genres
+      FROM catalog_tracks WHERE genre IS NOT NULL GROUP BY 1
+    ), catalog AS (
+      SELECT lower(artist_name) AS name, any_value(artist_id) AS artist_id, any_value(genres) AS genres,
+             max(popularity) AS popularity, max(followers) AS followers
+      FROM catalog_artists GROUP BY 1
+    )
+    SELECT p.*, c.artist_id, coalesce(c.genres, g.genres) AS genres, c.popularity, c.followers,
+           coalesce(c.genres, g.genres) IS NOT NULL AS enriched
+    FROM played p LEFT JOIN catalog c ON c.name = lower(p.artist_name)
+    LEFT JOIN track_genres g ON g.name = lower(p.artist_name)""")
+    total, enriched = con.execute("SELECT count(*), count(*) FILTER (enriched) FROM artists").fetchone()
+    return {"rows": total, "with_genres": enriched, "genre_coverage": round(enriched / total, 4) if total else 0.0}
+
+
+def build_albums(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute(f"""
+    CREATE OR REPLACE TABLE albums AS
+    WITH played AS (
+      SELECT album_name, artist_name, listener, ms_played, ts, {TRACK_KEY} AS track_key
+      FROM plays WHERE {MUSIC} AND album_name IS NOT NULL
+    )
+    SELECT p.album_name, p.artist_name, count(*) AS plays, count(DISTINCT p.listener) AS listeners,
+           sum(p.ms_played) AS ms_played, count(DISTINCT p.track_key) AS tracks,
+           min(p.ts) AS first_played, max(p.ts) AS last_played, max(t.release_year) AS release_year
+    FROM played p LEFT JOIN tracks t USING (track_key) GROUP BY p.album_name, p.artist_name""")
+    return {"rows": _count(con, "albums")}
+
+
+def build_listeners(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute("""
+    CREATE OR REPLACE TABLE listeners AS
+    SELECT p.listener, list(DISTINCT p.source ORDER BY p.source) AS sources, min(p.ts) AS first_play,
+           max(p.ts) AS last_play, count(*) AS plays, sum(p.ms_played) AS ms_played,
+           count(DISTINCT CAST(p.ts AS DATE)) AS active_days,
+           count(*) FILTER (p.content_type = 'music') AS music_plays,
+           count(*) FILTER (p.content_type = 'podcast') AS podcast_plays,
+           count(*) FILTER (p.content_type = 'audiobook') AS audiobook_plays,
+           count(*) FILTER (p.content_type = 'video') AS video_plays,
+           (SELECT count(*) FROM library_items l WHERE l.listener = p.listener) AS library_items,
+           (SELECT count(*) FROM playlists l WHERE l.listener = p.listener) AS playlists
+    FROM plays p GROUP BY p.listener""")
+    return {"rows": _count(con, "listeners")}
+
+
+def build_listening_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int) -> dict:
+    """A session ends when the next play starts more than `gap_minutes` after the previous one ended."""
+    con.execute(f"""
+    CREATE OR REPLACE TABLE listening_sessions AS
+    WITH ordered AS (
+      SELECT listener, started_at, ts, ms_played, skipped, content_type, platform, {TRACK_KEY} AS track_key,
+             CASE WHEN started_at - lag(ts) OVER w > INTERVAL {int(gap_minutes)} MINUTE
+                   OR lag(ts) OVER w IS NULL THEN 1 ELSE 0 END AS starts_session
+      FROM plays WINDOW w AS (PARTITION BY listener ORDER BY started_at, ts)
+    ), numbered AS (
+      SELECT *, sum(starts_session) OVER (PARTITION BY listener ORDER BY started_at, ts ROWS UNBOUNDED PRECEDING)
+             AS session_no FROM ordered
+    )
+    SELECT listener, CAST(session_no AS BIGINT) AS session_no, min(started_at) AS started_at, max(ts) AS ended_at,
+           date_diff('second', min(started_at), max(ts)) / 60.0 AS minutes, count(*) AS plays,
+           sum(ms_played) AS ms_played, count(DISTINCT track_key) AS distinct_tracks,
+           count(*) FILTER (skipped) AS skips, mode(platform) AS platform, mode(content_type) AS main_content,
+           {int(gap_minutes)} AS gap_minutes
+    FROM numbered GROUP BY listener, session_no""")
+    rows, median = con.execute("SELECT count(*), median(minutes) FROM listening_sessions").fetchone()
+    return {"rows": rows, "gap_minutes": gap_minutes, "median_minutes": round(median or 0, 1)}
+
+
+def build_daily_listening(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute(f"""
+    CREATE OR REPLACE TABLE daily_listening AS
+    SELECT listener, CAST(ts AS DATE) AS day, content_type, count(*) AS plays, sum(ms_played) AS ms_played,
+           count(*) FILTER (skipped) AS skips, count(skipped) AS skips_known,
+           count(DISTINCT {TRACK_KEY}) AS distinct_tracks
+    FROM plays GROUP BY ALL""")
+    con.execute(f"""
+    CREATE OR REPLACE TABLE monthly_discovery AS
+    WITH music AS (
+      SELECT listener, {TRACK_KEY} AS track_key, ts FROM plays WHERE {MUSIC}
+    ), firsts AS (
+      SELECT listener, track_key, date_trunc('month', min(ts)) AS first_month FROM music GROUP BY ALL
+    )
+    SELECT m.listener, date_trunc('month', m.ts)::DATE AS month,
+           count(DISTINCT m.track_key) FILTER (f.first_month = date_trunc('month', m.ts)) AS new_tracks,
+           count(*) FILTER (f.first_month = date_trunc('month', m.ts)) AS plays_new,
+           count(*) FILTER (f.first_month < date_trunc('month', m.ts)) AS plays_repeat
+    FROM music m JOIN firsts f USING (listener, track_key) GROUP BY ALL""")
+    return {"rows": _count(con, "daily_listening"), "discovery_months": _count(con, "monthly_discovery")}
+
+
+def build_hourly_listening(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute("""
+    CREATE OR REPLACE TABLE hourly_listening AS
+    SELECT listener, CAST(ts AS DATE) AS day, isodow(ts) AS weekday, hour(ts) AS hour, content_type,
+           count(*) AS plays, sum(ms_played) AS ms_played
+    FROM plays GROUP BY ALL""")
+    return {"rows": _count(con, "hourly_listening")}
+
+
+def build_all(con: duckdb.DuckDBPyConnection, session_gap_minutes: int) -> dict[str, dict]:
+    """Everything the dashboard needs after an import outside Dagster (the CLI, the Import page)."""
+    return {
+        "tracks": build_tracks(con), "artists": build_artists(con), "albums": build_albums(con),
+        "listeners": build_listeners(con), "listening_sessions": build_listening_sessions(con, session_gap_minutes),
+        "daily_listening": build_daily_listening(con), "hourly_listening": build_hourly_listening(con),
+    }
