@@ -25,7 +25,7 @@ STREAMING_KINDS = {
 
 _NAME_RULES: list[tuple[re.Pattern[str], FileKind]] = [
     (re.compile(r"^Streaming_History_Audio_.*\.json$", re.I), FileKind.EXTENDED_AUDIO),
-    (re.compile(r"^endsong(_\d+)?\.json$", re.I), FileKind.EXTENDED_AUDIO),
+    (re.compile(r"^endsong.*\.json$", re.I), FileKind.EXTENDED_AUDIO),
     (re.compile(r"^Streaming_History_Video_.*\.json$", re.I), FileKind.EXTENDED_VIDEO),
     (re.compile(r"^StreamingHistory_music_\d+\.json$", re.I), FileKind.ACCOUNT_MUSIC),
     (re.compile(r"^StreamingHistory\d+\.json$", re.I), FileKind.ACCOUNT_MUSIC),

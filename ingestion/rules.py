@@ -105,7 +105,7 @@ SELECT *,
   CASE
         {detail_case}
   END AS detail,
-  md5_number(concat_ws('|', listener, source, strftime(ts, '%Y-%m-%dT%H:%M:%S'), ms_played::VARCHAR,
+  md5_number_lower(concat_ws('|', listener, source, strftime(ts, '%Y-%m-%dT%H:%M:%S'), ms_played::VARCHAR,
     coalesce(track_uri, episode_uri, chapter_uri, audiobook_uri,
              concat_ws('/', track_name, artist_name, episode_name, show_name, chapter_title, audiobook_title)))) AS play_key
 FROM typed"""

@@ -115,3 +115,22 @@ def _copy_capped(zf: zipfile.ZipFile, member: zipfile.ZipInfo, destination: Path
             if written > member.file_size or written > MAX_UNPACKED_BYTES:
                 raise ExportFileError(archive, f"member '{member.filename}' unpacks to more than its header says.")
             sink.write(chunk)
+
+
+def listener_batches(root: Path) -> list[tuple[str, list[Path]]]:
+    """An exports folder as (listener, paths): each sub-folder or .zip is one listener, named after it; loose
+    export files directly in `root` belong to a listener named after `root` itself."""
+    if not root.is_dir():
+        return []
+    batches: list[tuple[str, list[Path]]] = []
+    loose: list[Path] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_dir() or zipfile.is_zipfile(entry):
+            batches.append((entry.stem if entry.is_file() else entry.name, [entry]))
+        elif kind_of(entry) is not None:
+            loose.append(entry)
+    if loose:
+        batches.append((root.resolve().name, loose))
+    return batches

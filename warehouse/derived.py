@@ -139,6 +139,10 @@ def build_daily_listening(con: duckdb.DuckDBPyConnection) -> dict:
            count(*) FILTER (skipped) AS skips, count(skipped) AS skips_known,
            count(DISTINCT {TRACK_KEY}) AS distinct_tracks
     FROM plays GROUP BY ALL""")
+    return {"rows": _count(con, "daily_listening")}
+
+
+def build_monthly_discovery(con: duckdb.DuckDBPyConnection) -> dict:
     con.execute(f"""
     CREATE OR REPLACE TABLE monthly_discovery AS
     WITH music AS (
@@ -151,7 +155,7 @@ def build_daily_listening(con: duckdb.DuckDBPyConnection) -> dict:
            count(*) FILTER (f.first_month = date_trunc('month', m.ts)) AS plays_new,
            count(*) FILTER (f.first_month < date_trunc('month', m.ts)) AS plays_repeat
     FROM music m JOIN firsts f USING (listener, track_key) GROUP BY ALL""")
-    return {"rows": _count(con, "daily_listening"), "discovery_months": _count(con, "monthly_discovery")}
+    return {"rows": _count(con, "monthly_discovery")}
 
 
 def build_hourly_listening(con: duckdb.DuckDBPyConnection) -> dict:
@@ -168,5 +172,6 @@ def build_all(con: duckdb.DuckDBPyConnection, session_gap_minutes: int) -> dict[
     return {
         "tracks": build_tracks(con), "artists": build_artists(con), "albums": build_albums(con),
         "listeners": build_listeners(con), "listening_sessions": build_listening_sessions(con, session_gap_minutes),
-        "daily_listening": build_daily_listening(con), "hourly_listening": build_hourly_listening(con),
+        "daily_listening": build_daily_listening(con), "monthly_discovery": build_monthly_discovery(con),
+        "hourly_listening": build_hourly_listening(con),
     }

@@ -6,7 +6,7 @@ import duckdb
 
 PLAYS = """
 CREATE TABLE IF NOT EXISTS plays (
-    play_key        UHUGEINT NOT NULL,  -- md5 of what identifies a play; re-imports and overlapping exports match on it
+    play_key        UBIGINT NOT NULL,   -- md5 (lower 64 bits) of what identifies a play, listener included; re-imports match on it
     listener        VARCHAR NOT NULL,
     content_type    VARCHAR NOT NULL,   -- music | podcast | audiobook | video
     source          VARCHAR NOT NULL,   -- extended (Streaming_History_*, endsong) | account (StreamingHistory*)

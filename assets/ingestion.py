@@ -1,0 +1,99 @@
+"""Ingestion: Spotify exports, the track catalog and the HetRec Last.fm set, into the warehouse."""
+
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+
+from assets.metadata import preview, row_count
+from ingestion.importer import import_exports
+from ingestion.sources import listener_batches
+from orchestration.resources import SourcesResource, WarehouseResource
+from warehouse.catalog import load_catalog
+from warehouse.lastfm import load_lastfm
+
+GROUP = "ingestion"
+
+
+@multi_asset(
+    specs=[
+        AssetSpec("plays", group_name=GROUP, description=(
+            "Every play from the listeners' Spotify exports (exports folder and landing zone), typed, validated and "
+            "de-duplicated: one row per play, music, podcasts, audiobooks and videos apart. ts is when playback ended (UTC).")),
+        AssetSpec("quarantine", group_name=GROUP, description="Rows that broke a rule, with the rule, the file, the position in it and the row as read."),
+        AssetSpec("library_items", group_name=GROUP, description="Saved tracks, albums, artists, shows, episodes and bans from YourLibrary.json (latest export wins)."),
+        AssetSpec("playlists", group_name=GROUP, description="Playlists from Playlist*.json, one row each (replaced by name on re-import)."),
+        AssetSpec("playlist_items", group_name=GROUP, description="The tracks and episodes of each playlist, in order."),
+    ],
+    can_subset=False,
+)
+def spotify_exports(context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource) -> Iterator[MaterializeResult]:
+    """Import every listener's export; files already imported are recognised by content and cost nothing."""
+    batches = listener_batches(Path(sources.exports_dir)) + listener_batches(Path(sources.landing_dir))
+    context.log.info(f"Importing {len(batches)} listener folders: {[name for name, _ in batches]}")
+    with warehouse.writer() as con:
+        report = import_exports(con, batches, lambda what, done, total: context.log.debug(f"{what}: {done}/{total} bytes")) if batches else None
+        totals = report.as_dict() if report else {"read": 0, "loaded": 0, "duplicates": 0, "quarantined": 0}
+        per_listener = preview(con, """
+            SELECT listener, content_type, count(*) AS plays, min(ts)::DATE AS first, max(ts)::DATE AS last
+            FROM plays GROUP BY ALL ORDER BY ALL""")
+        yield MaterializeResult(asset_key="plays", metadata={
+            "rows": row_count(con, "plays"), "listeners": len(batches),
+            **{f"import_{k}": totals[k] for k in ("read", "loaded", "duplicates", "quarantined")},
+            "superseded_by_extended": totals.get("superseded", 0), "replaced_account_plays": totals.get("replaced", 0),
+            "files": MetadataValue.md(_files_table(report)), "per_listener": per_listener,
+            "preview": preview(con, "SELECT listener, ts, content_type, artist_name, track_name, ms_played, platform FROM plays ORDER BY ts DESC LIMIT 10"),
+        })
+        yield MaterializeResult(asset_key="quarantine", metadata={
+            "rows": row_count(con, "quarantine"),
+            "by_rule": preview(con, "SELECT rule, listener, count(*) AS rows, any_value(detail) AS example FROM quarantine GROUP BY ALL ORDER BY rows DESC"),
+        })
+        for table in ("library_items", "playlists", "playlist_items"):
+            yield MaterializeResult(asset_key=table, metadata={"rows": row_count(con, table)})
+
+
+def _files_table(report) -> str:
+    if report is None:
+        return "_no export folders found_"
+    lines = ["| listener | file | read | loaded | duplicates | quarantined | note |", "|---|---|---:|---:|---:|---:|---|"]
+    lines += [f"| {f.listener} | {Path(f.name).name} | {f.read} | {f.loaded} | {f.duplicates} | {f.quarantined} | {f.note} |"
+              for f in report.files]
+    return "\n".join(lines)
+
+
+@multi_asset(
+    specs=[
+        AssetSpec("catalog_tracks", group_name=GROUP, description="Tracks with Spotify audio features, genre, popularity, key and tempo from the published catalogs."),
+        AssetSpec("catalog_artists", group_name=GROUP, description="Artists with genres, popularity and followers from the published catalogs."),
+    ],
+    can_subset=False,
+)
+def track_catalog(warehouse: WarehouseResource, sources: SourcesResource) -> Iterator[MaterializeResult]:
+    """Load the catalog CSVs found in the catalog folder (recognised by their columns)."""
+    with warehouse.writer() as con:
+        counts = load_catalog(con, Path(sources.catalog_dir))
+        yield MaterializeResult(asset_key="catalog_tracks", metadata={
+            "rows": counts["catalog_tracks"], "with_genre": counts["tracks_with_genre"],
+            "source_files": MetadataValue.json(counts["feature_files"]),
+            "preview": preview(con, "SELECT track_id, track_name, artist_name, genre, energy, valence, tempo FROM catalog_tracks LIMIT 5"),
+        })
+        yield MaterializeResult(asset_key="catalog_artists", metadata={"rows": counts["catalog_artists"]})
+
+
+@multi_asset(
+    specs=[
+        AssetSpec("lastfm_user_artists", group_name=GROUP, description="HetRec 2011 Last.fm: play counts per user and artist (the multi-user set for recommenders)."),
+        AssetSpec("lastfm_artists", group_name=GROUP, description="HetRec 2011 Last.fm artists."),
+        AssetSpec("lastfm_tags", group_name=GROUP, description="HetRec 2011 Last.fm tag names."),
+        AssetSpec("lastfm_user_friends", group_name=GROUP, description="HetRec 2011 Last.fm friend graph."),
+    ],
+    can_subset=False,
+)
+def lastfm_hetrec(warehouse: WarehouseResource, sources: SourcesResource) -> Iterator[MaterializeResult]:
+    """Load the HetRec 2011 Last.fm files; a missing folder leaves the tables empty and says so."""
+    with warehouse.writer() as con:
+        counts = load_lastfm(con, Path(sources.lastfm_dir))
+        for table in ("lastfm_user_artists", "lastfm_artists", "lastfm_tags", "lastfm_user_friends"):
+            yield MaterializeResult(asset_key=table, metadata={
+                "rows": counts[table], "missing_files": MetadataValue.json(counts["missing_files"]), "folder": counts["folder"]})

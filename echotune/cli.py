@@ -1,0 +1,151 @@
+"""The `echotune` command: import exports, load reference data, make sample data, see what the warehouse holds."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from echotune.settings import Settings
+
+app = typer.Typer(
+    help="EchoTune: turn Spotify 'Download your data' exports into a validated DuckDB warehouse you can explore.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+)
+err = Console(stderr=True, soft_wrap=True)
+out = Console()
+
+DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: $ECHOTUNE_DB or data/warehouse/echotune.duckdb).")]
+
+
+def _db(db: Path | None) -> Path:
+    return db or Settings.from_env().db_path
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command("import")
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="Export files, folders, or the .zip Spotify sent.")],
+    listener: Annotated[str, typer.Option("--listener", "-l", help="Whose listening this is.")],
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the accounting as one JSON object.")] = False,
+) -> None:
+    """Import exports for one listener. Re-importing or overlapping exports never adds a play twice.
+
+    Every row read is accounted for: read = loaded + duplicates + quarantined, per file and in total.
+    A bad file stops the import with its name and the problem, and the warehouse stays as it was.
+    """
+    from ingestion.errors import ExportFileError
+    from ingestion.importer import import_exports
+    from warehouse.connection import WarehouseBusy, write_connection
+    from warehouse.derived import build_all
+
+    settings = Settings.from_env()
+    try:
+        with _progress(enabled=not as_json) as progress:
+            task = progress.add_task("importing", total=None)
+
+            def advance(what: str, done: int, total: int) -> None:
+                progress.update(task, description=Path(what).name[:40], completed=done, total=total)
+
+            with write_connection(_db(db), memory_limit=settings.memory_limit) as con:
+                report = import_exports(con, [(listener, paths)], advance)
+                progress.update(task, description="rebuilding tables")
+                build_all(con, settings.session_gap_minutes)
+    except ExportFileError as exc:
+        raise _fail(f"{exc.path}: {exc.problem}" + (f"\n       {exc.hint}" if exc.hint else "")
+                    + "\n       Nothing was imported; the warehouse is unchanged.") from None
+    except (WarehouseBusy, ValueError) as exc:
+        raise _fail(str(exc), 3 if isinstance(exc, WarehouseBusy) else 2) from None
+
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict()) + "\n")
+        return
+    table = Table(title=f"Import {report.import_id} for {listener}", show_footer=True)
+    table.add_column("file", footer="total", overflow="fold")
+    for column in ("read", "loaded", "duplicates", "quarantined"):
+        table.add_column(column, justify="right", footer=f"{report.total(column):,}")
+    for f in report.files:
+        table.add_row(f.name + (f" [dim]({f.note})[/]" if f.note else ""), *(f"{getattr(f, c):,}" for c in
+                      ("read", "loaded", "duplicates", "quarantined")))
+    out.print(table)
+    if report.superseded or report.replaced:
+        out.print(f"Extended history wins: {report.superseded:,} account-data plays on days it covers were counted as "
+                  f"duplicates; {report.replaced:,} stored ones were replaced.")
+    if report.ignored:
+        out.print(f"[dim]Not listening data, skipped: {len(report.ignored)} files[/]")
+
+
+@app.command("load-catalog")
+def load_catalog_command(
+    folder: Annotated[Path | None, typer.Argument(help="Folder of catalog CSVs (default: $ECHOTUNE_CATALOG_DIR).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Load track catalogs with audio features, genres and popularity, then re-enrich the tracks."""
+    from warehouse.catalog import load_catalog
+    from warehouse.connection import write_connection
+    from warehouse.derived import build_all
+
+    settings = Settings.from_env()
+    with write_connection(_db(db)) as con:
+        counts = load_catalog(con, folder or settings.catalog_dir)
+        enrichment = build_all(con, settings.session_gap_minutes)["tracks"]
+    out.print(f"{counts['catalog_tracks']:,} catalog tracks, {counts['catalog_artists']:,} artists; "
+              f"{enrichment['play_coverage']:.1%} of music plays enriched.")
+
+
+@app.command("load-lastfm")
+def load_lastfm_command(
+    folder: Annotated[Path | None, typer.Argument(help="HetRec 2011 Last.fm folder (default: $ECHOTUNE_LASTFM_DIR).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Load the HetRec 2011 Last.fm users x artists set used to benchmark recommenders."""
+    from warehouse.connection import write_connection
+    from warehouse.lastfm import load_lastfm
+
+    with write_connection(_db(db)) as con:
+        counts = load_lastfm(con, folder or Settings.from_env().lastfm_dir)
+    out.print(json.dumps(counts, indent=2))
+
+
+@app.command("sample-data")
+def sample_data_command(
+    out_dir: Annotated[Path, typer.Argument(help="Where to write spotify_exports/ and catalog/.")],
+    listeners: int = 3,
+    plays: Annotated[int, typer.Option(help="Plays per listener.")] = 4000,
+    seed: int = 7,
+) -> None:
+    """Write realistic sample exports in Spotify's formats (for a demo without real data)."""
+    from echotune.sample_exports import write_sample_exports
+
+    out.print(write_sample_exports(out_dir, listeners, plays, seed))
+
+
+@app.command("status")
+def status_command(db: DbOption = None) -> None:
+    """What the warehouse holds: rows per table and the latest imports."""
+    from warehouse.connection import WarehouseMissing, read_connection
+
+    try:
+        con = read_connection(_db(db))
+    except WarehouseMissing as exc:
+        raise _fail(str(exc)) from None
+    table = Table("table", "rows")
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall():
+        table.add_row(name, f"{con.execute(f'SELECT count(*) FROM {name}').fetchone()[0]:,}")
+    out.print(table)
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                    console=err, disable=not enabled, transient=True)

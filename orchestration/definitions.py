@@ -1,0 +1,26 @@
+"""The one code location: every asset, check, job, sensor and resource, with paths from the environment."""
+
+
+from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
+
+from assets import checks, ingestion, warehouse
+from echotune.settings import Settings
+from orchestration.jobs import import_exports_job
+from orchestration.resources import SourcesResource, WarehouseResource
+from orchestration.sensors import build_landing_sensor
+
+settings = Settings.from_env()
+
+defs = Definitions(
+    assets=load_assets_from_modules([ingestion, warehouse]),
+    asset_checks=load_asset_checks_from_modules([checks]),
+    jobs=[import_exports_job],
+    sensors=[build_landing_sensor(str(settings.landing_dir))],
+    resources={
+        "warehouse": WarehouseResource(db_path=str(settings.db_path), memory_limit=settings.memory_limit),
+        "sources": SourcesResource(
+            exports_dir=str(settings.exports_dir), landing_dir=str(settings.landing_dir),
+            catalog_dir=str(settings.catalog_dir), lastfm_dir=str(settings.lastfm_dir),
+            session_gap_minutes=settings.session_gap_minutes),
+    },
+)
