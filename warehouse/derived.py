@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import duckdb
 
-TRACK_KEY = "coalesce(track_id, 'name:' || lower(artist_name) || '|' || lower(track_name))"
+def track_key_sql(alias: str = "") -> str:
+    a = f"{alias}." if alias else ""
+    return f"coalesce({a}track_id, 'name:' || lower({a}artist_name) || '|' || lower({a}track_name))"
+
+
+TRACK_KEY = track_key_sql()
 MUSIC = "content_type IN ('music', 'video') AND track_name IS NOT NULL"
 FEATURES = ["danceability", "energy", "valence", "tempo", "loudness", "speechiness", "acousticness",
             "instrumentalness", "liveness", "key", "mode", "popularity", "release_year"]

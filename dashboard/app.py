@@ -1,0 +1,11 @@
+"""EchoTune's dashboard: a router over thin pages; queries live in dashboard.queries."""
+
+import streamlit as st
+
+st.set_page_config(page_title="EchoTune", page_icon="🎧", layout="wide")
+
+pages = [
+    st.Page("app_pages/explore.py", title="Explore", icon="📊", default=True),
+    st.Page("app_pages/import_data.py", title="Import", icon="📥", url_path="import"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,117 @@
+"""Explore: one listener or everyone, over a chosen period. Charts first, tables on demand."""
+
+from datetime import date
+
+import streamlit as st
+
+from dashboard import charts
+from dashboard import queries as q
+from dashboard.data import ask, connection
+
+st.title("Explore listening")
+if connection() is None:
+    st.stop()
+
+everyone = "All listeners"
+names = ask(q.listeners)
+with st.sidebar:
+    choice = st.selectbox("Listener", [everyone, *names], key="listener")
+    listener = None if choice == everyone else choice
+    span = ask(q.date_span, listener)
+    if span is None:
+        st.warning("No plays for this listener yet.")
+        st.stop()
+    period = st.date_input("Period", value=span, min_value=span[0], max_value=span[1], key="period")
+    kinds = st.multiselect("Content", ["music", "podcast", "audiobook", "video"],
+                           default=["music", "podcast", "audiobook", "video"], key="content")
+start, end = (period if isinstance(period, tuple) and len(period) == 2 else span)
+filters = q.Filters(listener, start, end, tuple(kinds) or ("music",))
+
+totals = ask(q.totals, filters)
+cols = st.columns(6)
+cols[0].metric("Plays", f"{totals['plays']:,}")
+cols[1].metric("Hours", f"{totals['hours']:,.0f}")
+cols[2].metric("Tracks", f"{totals['tracks']:,}")
+cols[3].metric("Artists", f"{totals['artists']:,}")
+cols[4].metric("Skip rate", "n/a" if totals["skip_rate"] is None else f"{totals['skip_rate']:.0%}",
+               help=f"Over the {totals['skip_known_share']:.0%} of plays whose export records skips "
+                    "(account data and older exports do not).")
+cols[5].metric("Active days", f"{totals['active_days']:,}")
+
+overview, top, habits, sessions, discovery, sound, quality = st.tabs(
+    ["Overview", "Top", "Habits", "Sessions", "Discovery", "Sound", "Data quality"])
+
+with overview:
+    st.subheader("When you listened")
+    frame = ask(q.timeline, filters)
+    charts.with_table(charts.timeline(frame), frame, "timeline")
+    st.subheader("Music, podcasts, audiobooks, videos")
+    mix = ask(q.content_mix, filters)
+    charts.with_table(charts.bars(mix, "content_type", "hours"), mix, "content_mix")
+
+with top:
+    left, right = st.columns(2)
+    for column, by, title in ((left, "artist", "Top artists"), (right, "track", "Top tracks"),
+                              (left, "album", "Top albums"), (right, "show", "Top podcasts")):
+        with column:
+            st.subheader(title)
+            frame = ask(q.top, filters, by)
+            label = {"artist": "artist_name", "track": "track_name", "album": "album_name", "show": "show_name"}[by]
+            charts.with_table(charts.bars(frame, label), frame, f"top_{by}")
+
+with habits:
+    st.subheader("Hour x weekday")
+    frame = ask(q.heatmap, filters)
+    charts.with_table(charts.heatmap(frame), frame, "heatmap")
+    left, right = st.columns(2)
+    for column, field, title in ((left, "reason_start", "What starts a play"), (right, "reason_end", "What ends a play"),
+                                 (left, "shuffle", "Shuffle"), (right, "platform", "Platform")):
+        with column:
+            st.subheader(title)
+            frame = ask(q.behaviour, filters, field)
+            charts.with_table(charts.bars(frame, "value"), frame, f"behaviour_{field}")
+
+with sessions:
+    frame = ask(q.sessions, filters)
+    if not frame.empty:
+        a, b, c = st.columns(3)
+        a.metric("Sessions", f"{len(frame):,}")
+        b.metric("Median length", f"{frame['minutes'].median():.0f} min")
+        c.metric("Plays per session", f"{frame['plays'].median():.0f}")
+    charts.with_table(charts.histogram(frame[frame["minutes"] <= frame["minutes"].quantile(0.98)], "minutes",
+                                       "session length (minutes)") if not frame.empty else None, frame, "sessions")
+
+with discovery:
+    st.subheader("New music per month")
+    frame = ask(q.discovery, filters)
+    charts.with_table(charts.discovery(frame), frame, "discovery")
+
+with sound:
+    profile, coverage = ask(q.audio_profile, filters)
+    st.info(f"Audio features come from published catalogs and cover **{coverage['share']:.1%}** of the music plays "
+            f"in this selection ({coverage['enriched_plays']:,} of {coverage['music_plays']:,}). "
+            "The profile below describes that share only.")
+    if coverage["enriched_plays"]:
+        st.metric("Mean tempo", f"{coverage['tempo']:.0f} BPM")
+        charts.with_table(charts.profile(profile), profile, "audio_profile")
+        frame = ask(q.genres, filters)
+        st.subheader("Genres (enriched share)")
+        charts.with_table(charts.bars(frame, "genre"), frame, "genres")
+
+with quality:
+    cover = ask(q.coverage, listener)
+    st.metric("Catalog enrichment", f"{cover['share']:.1%}", help=f"{cover['enriched_plays']:,} of {cover['music_plays']:,} music plays")
+    st.subheader("Quarantined rows by rule")
+    frame = ask(q.quarantine_by_rule, listener)
+    if frame.empty:
+        st.success("No row was quarantined.")
+    else:
+        charts.with_table(charts.bars(frame, "rule", "rows"), frame, "quarantine")
+    st.subheader("Gaps in the history (14+ silent days)")
+    frame = ask(q.calendar_gaps, listener)
+    charts.with_table(None, frame, "gaps", label=f"{len(frame)} gaps")
+    st.subheader("Imported files")
+    frame = ask(q.imports, listener)
+    charts.with_table(None, frame, "imports", label=f"{len(frame)} files")
+
+st.caption(f"Times are UTC. Data as of the last published import. Today is {date.today():%Y-%m-%d}.")

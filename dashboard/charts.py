@@ -1,0 +1,61 @@
+"""Altair charts and the 'table on demand' pattern every chart on the Explore page shares."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def with_table(chart: alt.Chart | None, frame: pd.DataFrame, key: str, label: str = "Show table") -> None:
+    """A chart, then its data behind an expander with a CSV download."""
+    if frame.empty:
+        st.caption("Nothing in this period.")
+        return
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+    with st.expander(label):
+        st.dataframe(frame, width="stretch", hide_index=True)
+        st.download_button("Download CSV", frame.to_csv(index=False).encode(), file_name=f"{key}.csv",
+                           mime="text/csv", key=f"csv_{key}")
+
+
+def bars(frame: pd.DataFrame, label: str, value: str = "plays") -> alt.Chart:
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{value}:Q", title=value), y=alt.Y(f"{label}:N", sort="-x", title=None),
+        tooltip=list(frame.columns)).properties(height=max(160, 24 * len(frame)))
+
+
+def timeline(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(frame).mark_area().encode(
+        x=alt.X("period:T", title=None), y=alt.Y("hours:Q", stack=True, title="hours"),
+        color=alt.Color("content_type:N", title="content"), tooltip=["period:T", "content_type", "plays", "hours"])
+
+
+def heatmap(frame: pd.DataFrame) -> alt.Chart:
+    frame = frame.assign(day=frame["weekday"].map(lambda d: WEEKDAYS[int(d) - 1]))
+    return alt.Chart(frame).mark_rect().encode(
+        x=alt.X("hour:O", title="hour (UTC)"), y=alt.Y("day:N", sort=WEEKDAYS, title=None),
+        color=alt.Color("hours:Q", scale=alt.Scale(scheme="greens")), tooltip=["day", "hour", "plays", "hours"])
+
+
+def discovery(frame: pd.DataFrame) -> alt.Chart:
+    base = alt.Chart(frame).encode(x=alt.X("month:T", title=None))
+    return alt.layer(
+        base.mark_bar(opacity=0.6).encode(y=alt.Y("new_tracks:Q", title="tracks heard for the first time")),
+        base.mark_line(color="#d62728").encode(y=alt.Y("new_share:Q", title="share of plays that were new",
+                                                        axis=alt.Axis(format="%"))),
+    ).resolve_scale(y="independent").encode(tooltip=["month:T", "new_tracks", "plays_new", "plays_repeat"])
+
+
+def histogram(frame: pd.DataFrame, column: str, title: str) -> alt.Chart:
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{column}:Q", bin=alt.Bin(maxbins=40), title=title), y=alt.Y("count():Q", title="sessions"))
+
+
+def profile(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("mean:Q", scale=alt.Scale(domain=[0, 1]), title="mean over enriched plays"),
+        y=alt.Y("feature:N", sort=None, title=None), tooltip=["feature", alt.Tooltip("mean:Q", format=".3f")])

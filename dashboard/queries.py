@@ -1,0 +1,172 @@
+"""Every question the Explore page asks, as SQL over the warehouse, aggregated in DuckDB.
+
+Pure functions of a read connection and the filters, so they are tested without Streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from warehouse.derived import TRACK_KEY, track_key_sql
+
+FEATURES = ["danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    listener: str | None  # None: all listeners
+    start: date
+    end: date
+    content_types: tuple[str, ...] = ("music", "podcast", "audiobook", "video")
+
+    def where(self, day_column: str | None = None, content: bool = True, alias: str = "") -> tuple[str, list]:
+        a = f"{alias}." if alias else ""
+        clauses, params = [f"{day_column or f'CAST({a}ts AS DATE)'} BETWEEN ? AND ?"], [self.start, self.end]
+        if self.listener:
+            clauses.append(f"{a}listener = ?")
+            params.append(self.listener)
+        if content:
+            clauses.append(f"list_contains(?, {a}content_type)")
+            params.append(list(self.content_types))
+        return " AND ".join(clauses), params
+
+
+def df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def listeners(con) -> list[str]:
+    return [r[0] for r in con.execute("SELECT listener FROM listeners ORDER BY listener").fetchall()]
+
+
+def date_span(con, listener: str | None) -> tuple[date, date] | None:
+    row = con.execute("SELECT min(day), max(day) FROM daily_listening WHERE ? IS NULL OR listener = ?",
+                      [listener, listener]).fetchone()
+    return None if row[0] is None else (row[0], row[1])
+
+
+def totals(con, f: Filters) -> dict:
+    where, params = f.where("day")
+    plays, ms, skips, known, days = con.execute(
+        f"SELECT sum(plays), sum(ms_played), sum(skips), sum(skips_known), count(DISTINCT day) "
+        f"FROM daily_listening WHERE {where}", params).fetchone()
+    where, params = f.where()
+    tracks, artists = con.execute(
+        f"SELECT count(DISTINCT {TRACK_KEY}), count(DISTINCT artist_name) FROM plays WHERE {where}", params).fetchone()
+    return {"plays": plays or 0, "hours": (ms or 0) / 3.6e6, "tracks": tracks or 0, "artists": artists or 0,
+            "skip_rate": (skips / known) if known else None, "skip_known_share": (known / plays) if plays else 0,
+            "active_days": days or 0}
+
+
+def timeline(con, f: Filters) -> pd.DataFrame:
+    where, params = f.where("day")
+    span = (f.end - f.start).days
+    grain = "day" if span <= 92 else "week" if span <= 730 else "month"
+    return df(con, f"""SELECT date_trunc('{grain}', day)::DATE AS period, content_type, sum(plays) AS plays,
+                         sum(ms_played) / 3.6e6 AS hours FROM daily_listening WHERE {where} GROUP BY ALL ORDER BY 1""", params)
+
+
+def top(con, f: Filters, by: str, limit: int = 15) -> pd.DataFrame:
+    where, params = f.where()
+    columns = {"artist": "artist_name", "track": "artist_name, track_name", "album": "artist_name, album_name",
+               "show": "show_name"}[by]
+    return df(con, f"""SELECT {columns}, count(*) AS plays, round(sum(ms_played) / 3.6e6, 2) AS hours
+                       FROM plays WHERE {where} AND {columns.split(', ')[-1]} IS NOT NULL
+                       GROUP BY ALL ORDER BY plays DESC, hours DESC LIMIT {int(limit)}""", params)
+
+
+def heatmap(con, f: Filters) -> pd.DataFrame:
+    where, params = f.where("day")
+    return df(con, f"""SELECT weekday, hour, sum(plays) AS plays, sum(ms_played) / 3.6e6 AS hours
+                       FROM hourly_listening WHERE {where} GROUP BY ALL""", params)
+
+
+def behaviour(con, f: Filters, column: str) -> pd.DataFrame:
+    """How plays start and end, shuffle and platform: count and skip rate per value."""
+    assert column in {"reason_start", "reason_end", "shuffle", "platform"}
+    where, params = f.where()
+    return df(con, f"""SELECT coalesce({column}::VARCHAR, 'not recorded') AS value, count(*) AS plays,
+                         count(*) FILTER (skipped) / nullif(count(skipped), 0) AS skip_rate
+                       FROM plays WHERE {where} GROUP BY ALL ORDER BY plays DESC""", params)
+
+
+def sessions(con, f: Filters) -> pd.DataFrame:
+    clauses = ["CAST(started_at AS DATE) BETWEEN ? AND ?"] + (["listener = ?"] if f.listener else [])
+    params = [f.start, f.end] + ([f.listener] if f.listener else [])
+    return df(con, f"""SELECT listener, started_at, ended_at, round(minutes, 1) AS minutes, plays, distinct_tracks,
+                         skips, platform, main_content FROM listening_sessions WHERE {' AND '.join(clauses)}
+                       ORDER BY started_at""", params)
+
+
+def discovery(con, f: Filters) -> pd.DataFrame:
+    where, params = f.where("month", content=False)
+    return df(con, f"""SELECT month, sum(new_tracks) AS new_tracks, sum(plays_new) AS plays_new,
+                         sum(plays_repeat) AS plays_repeat,
+                         sum(plays_new) / nullif(sum(plays_new) + sum(plays_repeat), 0) AS new_share
+                       FROM monthly_discovery WHERE {where} GROUP BY month ORDER BY month""",
+              [date(f.start.year, f.start.month, 1), *params[1:]])
+
+
+def content_mix(con, f: Filters) -> pd.DataFrame:
+    where, params = f.where("day")
+    return df(con, f"""SELECT content_type, sum(plays) AS plays, sum(ms_played) / 3.6e6 AS hours
+                       FROM daily_listening WHERE {where} GROUP BY ALL ORDER BY hours DESC""", params)
+
+
+def audio_profile(con, f: Filters) -> tuple[pd.DataFrame, dict]:
+    """Mean audio features over the plays the catalog describes, and how many plays that is."""
+    where, params = f.where(alias="p")
+    enriched = df(con, f"""
+        SELECT {', '.join(f'avg(t.{c}) AS {c}' for c in FEATURES)}, avg(t.tempo) AS tempo,
+               count(t.track_key) AS enriched_plays, count(*) AS music_plays
+        FROM plays p LEFT JOIN tracks t ON t.track_key = {track_key_sql('p')} AND t.enriched
+        WHERE {where} AND p.content_type IN ('music', 'video')""", params)
+    row = enriched.iloc[0]
+    coverage = {"enriched_plays": int(row["enriched_plays"]), "music_plays": int(row["music_plays"]),
+                "share": (row["enriched_plays"] / row["music_plays"]) if row["music_plays"] else 0.0,
+                "tempo": row["tempo"]}
+    profile = pd.DataFrame({"feature": FEATURES, "mean": [row[c] for c in FEATURES]})
+    return profile, coverage
+
+
+def genres(con, f: Filters, limit: int = 12) -> pd.DataFrame:
+    where, params = f.where(alias="p")
+    return df(con, f"""SELECT t.genre, count(*) AS plays FROM plays p JOIN tracks t ON t.track_key = {track_key_sql('p')}
+        WHERE {where} AND t.genre IS NOT NULL
+        GROUP BY 1 ORDER BY 2 DESC LIMIT {int(limit)}""", params)
+
+
+def quarantine_by_rule(con, listener: str | None) -> pd.DataFrame:
+    return df(con, """SELECT rule, count(*) AS rows, any_value(source_file) AS example_file, any_value(detail) AS example
+                      FROM quarantine WHERE ? IS NULL OR listener = ? GROUP BY rule ORDER BY rows DESC""",
+              [listener, listener])
+
+
+def imports(con, listener: str | None) -> pd.DataFrame:
+    return df(con, """SELECT imported_at, listener, source_file, file_kind, read, loaded, duplicates, quarantined
+                      FROM import_files WHERE ? IS NULL OR listener = ? ORDER BY imported_at DESC, source_file""",
+              [listener, listener])
+
+
+def calendar_gaps(con, listener: str | None, min_days: int = 14) -> pd.DataFrame:
+    """Stretches of at least `min_days` days without a single play inside a listener's history."""
+    return df(con, f"""
+        WITH days AS (SELECT DISTINCT listener, day FROM daily_listening WHERE ? IS NULL OR listener = ?),
+        gaps AS (SELECT listener, day AS last_day_before,
+                        lead(day) OVER (PARTITION BY listener ORDER BY day) AS first_day_after FROM days)
+        SELECT listener, last_day_before, first_day_after, date_diff('day', last_day_before, first_day_after) - 1 AS silent_days
+        FROM gaps WHERE date_diff('day', last_day_before, first_day_after) - 1 >= {int(min_days)}
+        ORDER BY silent_days DESC""", [listener, listener])
+
+
+def coverage(con, listener: str | None) -> dict:
+    row = con.execute(f"""
+        SELECT count(*) FILTER (p.content_type IN ('music', 'video')),
+               count(t.track_key) FILTER (p.content_type IN ('music', 'video'))
+        FROM plays p LEFT JOIN tracks t ON t.track_key = {track_key_sql('p')} AND t.enriched
+        WHERE ? IS NULL OR p.listener = ?""", [listener, listener]).fetchone()
+    return {"music_plays": row[0], "enriched_plays": row[1], "share": row[1] / row[0] if row[0] else 0.0}
