@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="EchoTune", page_icon="🎧", layout="wide")
+st.set_page_config(page_title="EchoTune", page_icon=":material/headphones:", layout="wide")
 
 pages = [
-    st.Page("app_pages/explore.py", title="Explore", icon="📊", default=True),
-    st.Page("app_pages/import_data.py", title="Import", icon="📥", url_path="import"),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/insights:", default=True),
+    st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
 st.navigation(pages).run()

@@ -131,6 +131,20 @@ def sample_data_command(
     out.print(write_sample_exports(out_dir, listeners, plays, seed))
 
 
+@app.command("demo")
+def demo_command(
+    data: Annotated[Path | None, typer.Option(help="A data folder (spotify_exports/, catalog/, ...) or an exports folder. "
+                                                   "Default: ../shared/data when present, else generated samples.")] = None,
+    serve: Annotated[bool, typer.Option(help="Start the Dagster UI and the Streamlit app afterwards.")] = True,
+    dagster_port: int = 3000,
+    streamlit_port: int = 8501,
+) -> None:
+    """Import the data, materialize every asset, then start the Dagster UI and the Streamlit app."""
+    from echotune.demo import run_demo
+
+    run_demo(data, serve, dagster_port, streamlit_port)
+
+
 @app.command("status")
 def status_command(db: DbOption = None) -> None:
     """What the warehouse holds: rows per table and the latest imports."""

@@ -4,5 +4,5 @@ from dagster import AssetSelection, define_asset_job
 
 # Importing new exports refreshes everything that depends on plays.
 import_exports_job = define_asset_job(
-    "import_exports", selection=AssetSelection.assets("plays").downstream() | AssetSelection.assets("plays").upstream(),
+    "import_exports", selection=AssetSelection.assets("plays").downstream().required_multi_asset_neighbors(),
     description="Import new exports and rebuild every table that depends on plays.")

@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export ECHOTUNE_HOME ?= $(CURDIR)/data
+export GX_ANALYTICS_ENABLED := false
+export OPENBLAS_NUM_THREADS := 1
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+DATA ?=
+DAGSTER_PORT ?= 3000
+STREAMLIT_PORT ?= 8501
+
+.PHONY: help install browser demo test bench clean
+
+help:
+	@echo "make demo   install, import data, materialize every asset, start Dagster UI + Streamlit"
+	@echo "make test   install and run the whole test suite"
+	@echo "make bench  run the benchmarks in bench/ (see README for sizes)"
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(CURDIR)/.tools && $(CURDIR)/.tools/bin/pip install -q uv; }
+
+install: $(UV)
+	$(UV) sync --frozen
+
+# Debian's chromium for the browser test; where it cannot be installed the test reports a visible skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "chromium could not be installed: the browser test will be skipped"; \
+	  else echo "chromium not installed and no root apt-get: the browser test will be skipped"; fi; }
+
+demo: install
+	$(UV) run --frozen echotune demo $(if $(DATA),--data "$(DATA)") --dagster-port $(DAGSTER_PORT) --streamlit-port $(STREAMLIT_PORT)
+
+test: install browser
+	$(UV) run --frozen pytest
+
+bench: install
+	$(UV) run --frozen python bench/ingest.py
+
+clean:
+	rm -rf data .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules

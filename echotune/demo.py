@@ -1,0 +1,103 @@
+"""`make demo`: real data when it is there (or sample data when it is not), every asset materialized, both UIs up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from rich.console import Console
+
+console = Console()
+SHARED = Path("../shared/data")
+
+
+def data_layout(data: Path | None, home: Path) -> dict[str, Path]:
+    """Where exports and reference data are: the folder named, ../shared/data, or freshly generated samples."""
+    if data is None:
+        if (SHARED / "spotify_exports").is_dir():
+            data = SHARED
+        else:
+            from echotune.sample_exports import write_sample_exports
+
+            data = home / "sample"
+            if not (data / "spotify_exports").is_dir():
+                console.print(f"No ../shared/data here: writing sample exports to {data}")
+                write_sample_exports(data)
+    exports = data / "spotify_exports" if (data / "spotify_exports").is_dir() else data
+    return {"ECHOTUNE_EXPORTS_DIR": exports, "ECHOTUNE_CATALOG_DIR": data / "catalog",
+            "ECHOTUNE_LASTFM_DIR": data / "lastfm_hetrec2011"}
+
+
+def materialize_everything() -> None:
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.definitions import defs
+
+    with DagsterInstance.get() as instance:
+        result = materialize([*defs.assets, *defs.asset_checks], resources=defs.resources, instance=instance,
+                             raise_on_error=False)
+    if not result.success:
+        failed = [e.step_key for e in result.get_step_failure_events()]
+        raise SystemExit(f"Materialization failed in {failed}: see the run in the Dagster UI or the log above.")
+    failed_checks = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed]
+    console.print(f"[green]Materialized {len(defs.assets)} asset definitions.[/] "
+                  + (f"[yellow]Checks not passing: {failed_checks}[/]" if failed_checks else "All checks passed."))
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{process.args[0]} exited with {process.returncode} before serving {url}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(1)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+
+
+def serve(dagster_port: int, streamlit_port: int) -> None:
+    bin_dir = Path(sys.executable).parent
+    processes = [
+        subprocess.Popen([str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(dagster_port)]),
+        subprocess.Popen([str(bin_dir / "streamlit"), "run", "dashboard/app.py", "--server.headless", "true",
+                          "--server.port", str(streamlit_port), "--server.address", "127.0.0.1",
+                          "--browser.gatherUsageStats", "false"]),
+    ]
+    try:
+        _wait_for(f"http://127.0.0.1:{dagster_port}/server_info", processes[0])
+        _wait_for(f"http://127.0.0.1:{streamlit_port}/_stcore/health", processes[1])
+        console.rule("EchoTune is running")
+        console.print(f"Dagster UI:      http://127.0.0.1:{dagster_port}")
+        console.print(f"Streamlit app:   http://127.0.0.1:{streamlit_port}")
+        console.print("Drop new exports into data/landing/<listener>/ and the sensor imports them. Ctrl-C stops both.")
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # dagster dev shuts its daemon and code server down cleanly on SIGINT, not on SIGTERM
+        for p in processes:
+            p.send_signal(signal.SIGINT)
+        for p in processes:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def run_demo(data: Path | None, serve_uis: bool, dagster_port: int, streamlit_port: int) -> None:
+    home = Path(os.environ.setdefault("ECHOTUNE_HOME", "data"))
+    for name, path in data_layout(data, home).items():
+        os.environ[name] = str(path.resolve()) if path.exists() else str(path)
+        console.print(f"{name}={os.environ[name]}")
+    (home / "landing").mkdir(parents=True, exist_ok=True)
+    materialize_everything()
+    if serve_uis:
+        serve(dagster_port, streamlit_port)
