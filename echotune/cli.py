@@ -163,3 +163,7 @@ def status_command(db: DbOption = None) -> None:
 def _progress(enabled: bool) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                     console=err, disable=not enabled, transient=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -73,11 +73,13 @@ def import_exports(
 ) -> ImportReport:
     """Import `batches` of (listener, paths) in one transaction on a write connection."""
     report = ImportReport(import_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
+    for listener, _ in batches:
+        check_listener(listener)
     with ExitStack() as stack:
         files: list[tuple[str, ExportFile]] = []
         for listener, paths in batches:
             selection = stack.enter_context(collect_exports(paths))
-            files += [(check_listener(listener), f) for f in selection.files]
+            files += [(listener, f) for f in selection.files]
             report.ignored += selection.ignored
         if not files:
             raise ExportFileError(", ".join(str(p) for _, ps in batches for p in ps), "holds no Spotify listening-data files.",

@@ -1,0 +1,84 @@
+"""Shared test fixtures: paths to the cut fixtures and the shared data, and warehouses built from them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared" / "data"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED / "spotify_exports").is_dir():
+        pytest.skip(f"needs the real exports in {SHARED} (absent on this machine)")
+    return SHARED
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse" / "echotune.duckdb"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db: Path) -> dict[str, str]:
+    """Point EchoTune's settings at a temporary home with the cut fixtures as its data."""
+    values = {
+        "ECHOTUNE_HOME": str(tmp_path), "ECHOTUNE_DB": str(db), "ECHOTUNE_EXPORTS_DIR": str(FIXTURES / "exports"),
+        "ECHOTUNE_LANDING_DIR": str(tmp_path / "landing"), "ECHOTUNE_CATALOG_DIR": str(FIXTURES / "catalog"),
+        "ECHOTUNE_LASTFM_DIR": str(FIXTURES / "lastfm_hetrec2011"),
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def build_fixture_warehouse(db_path: Path) -> Path:
+    from ingestion.importer import import_exports
+    from ingestion.sources import listener_batches
+    from warehouse.catalog import load_catalog
+    from warehouse.connection import write_connection
+    from warehouse.derived import build_all
+    from warehouse.lastfm import load_lastfm
+
+    with write_connection(db_path) as con:
+        import_exports(con, listener_batches(FIXTURES / "exports"))
+        load_catalog(con, FIXTURES / "catalog")
+        load_lastfm(con, FIXTURES / "lastfm_hetrec2011")
+        build_all(con, 30)
+    return db_path
+
+
+@pytest.fixture(scope="session")
+def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse with every fixture imported, catalog and Last.fm loaded, derived tables built (read-only use)."""
+    return build_fixture_warehouse(tmp_path_factory.mktemp("fixture_wh") / "echotune.duckdb")
+
+
+def fingerprint(db_path: Path) -> dict[str, tuple[int, str]]:
+    """Row count and a content hash per stored table: equal fingerprints mean an unchanged warehouse."""
+    if not db_path.exists():
+        return {}
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        result = {}
+        for (table,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall():
+            rows = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+            result[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        return result
+    finally:
+        con.close()
