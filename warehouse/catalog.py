@@ -69,7 +69,7 @@ def load_catalog(con: duckdb.DuckDBPyConnection, folder: Path) -> dict:
                TRY_CAST(artist_popularity AS INTEGER), TRY_CAST(artist_followers AS BIGINT), parse_filename(filename)
         FROM {_union(files.artists)}
         WHERE artist_id IS NOT NULL AND artist_name IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY artist_id ORDER BY TRY_CAST(artist_popularity AS INTEGER) DESC NULLS LAST) = 1""")
+        QUALIFY row_number() OVER (PARTITION BY artist_id ORDER BY TRY_CAST(artist_popularity AS INTEGER) DESC NULLS LAST, filename, artist_name) = 1""")
     if files.features:
         have = _columns(con, files.features)
 
@@ -105,7 +105,11 @@ def load_catalog(con: duckdb.DuckDBPyConnection, folder: Path) -> dict:
         WHERE regexp_full_match(coalesce({track_id}, ''), '[0-9A-Za-z]{{22}}')
         QUALIFY row_number() OVER (
           PARTITION BY {track_id}
-          ORDER BY {pick('playlist_genre', 'genre')} IS NULL, TRY_CAST(coalesce({pick('track_popularity', 'popularity')}, {names['popularity']}) AS INTEGER) DESC NULLS LAST) = 1""")
+          -- a total order, so rebuilding picks the same row every time
+          ORDER BY {pick('playlist_genre', 'genre')} IS NULL,
+                   TRY_CAST(coalesce({pick('track_popularity', 'popularity')}, {names['popularity']}) AS INTEGER) DESC NULLS LAST,
+                   f.filename, {pick('playlist_genre', 'genre')}, {pick('playlist_subgenre')},
+                   {pick('track_name', 'master_metadata_track_name')}) = 1""")
     tracks, with_genre = con.execute("SELECT count(*), count(genre) FROM catalog_tracks").fetchone()
     artists = con.execute("SELECT count(*) FROM catalog_artists").fetchone()[0]
     return {

@@ -39,8 +39,11 @@ def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
       FROM known_ids k LEFT JOIN catalog_tracks c USING (track_id)
       WHERE k.artist_name IS NOT NULL AND k.track_name IS NOT NULL GROUP BY ALL
     ), played AS (
-      SELECT {TRACK_KEY} AS track_key, any_value(track_id) AS track_id,
-             mode(track_name) AS track_name, mode(artist_name) AS artist_name, mode(album_name) AS album_name,
+      -- names as the most recent play spells them (ordered aggregates keep rebuilds identical)
+      SELECT {TRACK_KEY} AS track_key, min(track_id) AS track_id,
+             first(track_name ORDER BY ts DESC, listener, source_file, source_row) AS track_name,
+             first(artist_name ORDER BY ts DESC, listener, source_file, source_row) AS artist_name,
+             first(album_name ORDER BY album_name IS NULL, ts DESC, listener, source_file, source_row) AS album_name,
              count(*) AS plays, count(DISTINCT listener) AS listeners, sum(ms_played) AS ms_played,
              min(ts) AS first_played, max(ts) AS last_played
       FROM plays WHERE {MUSIC} GROUP BY 1
@@ -72,7 +75,8 @@ def build_artists(con: duckdb.DuckDBPyConnection) -> dict:
       SELECT lower(artist_name) AS name, list(DISTINCT genre ORDER BY genre) AS genres
       FROM catalog_tracks WHERE genre IS NOT NULL GROUP BY 1
     ), catalog AS (
-      SELECT lower(artist_name) AS name, any_value(artist_id) AS artist_id, any_value(genres) AS genres,
+      SELECT lower(artist_name) AS name, first(artist_id ORDER BY popularity DESC NULLS LAST, artist_id) AS artist_id,
+             first(genres ORDER BY popularity DESC NULLS LAST, artist_id) AS genres,
              max(popularity) AS popularity, max(followers) AS followers
       FROM catalog_artists GROUP BY 1
     )
@@ -130,7 +134,8 @@ def build_listening_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int) -
     SELECT listener, CAST(session_no AS BIGINT) AS session_no, min(started_at) AS started_at, max(ts) AS ended_at,
            date_diff('second', min(started_at), max(ts)) / 60.0 AS minutes, count(*) AS plays,
            sum(ms_played) AS ms_played, count(DISTINCT track_key) AS distinct_tracks,
-           count(*) FILTER (skipped) AS skips, mode(platform) AS platform, mode(content_type) AS main_content,
+           count(*) FILTER (skipped) AS skips, first(platform ORDER BY started_at, ts) AS platform,
+           first(content_type ORDER BY ms_played DESC, started_at, ts) AS main_content,
            {int(gap_minutes)} AS gap_minutes
     FROM numbered GROUP BY listener, session_no""")
     rows, median = con.execute("SELECT count(*), median(minutes) FROM listening_sessions").fetchone()
