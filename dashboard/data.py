@@ -22,7 +22,7 @@ def db_path() -> Path:
 
 
 @st.cache_resource(max_entries=2)
-def _connection(path: str, version: float) -> duckdb.DuckDBPyConnection:
+def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
     return read_connection(Path(path))
 
 
@@ -37,7 +37,7 @@ def connection() -> duckdb.DuckDBPyConnection | None:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=512)
-def _cached(name: str, path: str, version: float, args: tuple) -> Any:
+def _cached(name: str, path: str, version: str, args: tuple) -> Any:
     from dashboard import queries
 
     return getattr(queries, name)(_connection(path, version).cursor(), *args)

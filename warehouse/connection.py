@@ -4,12 +4,16 @@ DuckDB lets one process hold a database file for writing, and a reader process c
 writer holds it. So every writer (Dagster steps, the CLI, the dashboard's import page) takes a file lock first and,
 when it is done, publishes a consistent copy of the database next to it. Readers (the dashboard) only ever open that
 copy, read-only: they never wait for a Dagster run and never see half of an import.
+
+Each copy gets a file name of its own and `<db>.read.duckdb` is a symlink to the newest: DuckDB caches open databases
+by path inside a process, so re-opening one fixed path would keep serving the copy it first opened.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +33,12 @@ class WarehouseMissing(FileNotFoundError):
 
 
 def snapshot_path(db_path: Path) -> Path:
+    """The symlink readers follow to the newest published copy."""
     return db_path.with_name(db_path.stem + ".read" + db_path.suffix)
+
+
+def _snapshot_dir(db_path: Path) -> Path:
+    return db_path.with_name(db_path.stem + ".snapshots")
 
 
 def _lock_path(db_path: Path) -> Path:
@@ -66,17 +75,32 @@ def write_connection(
         lock.release()
 
 
-def _publish_snapshot(db_path: Path) -> None:
-    # Copy then rename: a reader holding the old snapshot keeps its file; new readers get the new one whole.
-    target = snapshot_path(db_path)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(db_path, staging)
-    os.replace(staging, target)
+def _publish_snapshot(db_path: Path, keep: int = 3) -> None:
+    folder = _snapshot_dir(db_path)
+    folder.mkdir(exist_ok=True)
+    copy = folder / f"{db_path.stem}.{time.time_ns()}{db_path.suffix}"
+    shutil.copyfile(db_path, copy)
+    link = snapshot_path(db_path)
+    staging = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    staging.symlink_to(copy.relative_to(link.parent))
+    os.replace(staging, link)  # readers see the old copy or the new one, never a partial file
+    # Readers that still hold an older copy keep reading it after the unlink.
+    for old in sorted(folder.glob(f"{db_path.stem}.*{db_path.suffix}"))[:-keep]:
+        old.unlink(missing_ok=True)
+
+
+def _current_snapshot(db_path: Path) -> Path | None:
+    link = snapshot_path(db_path)
+    try:
+        return link.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None
 
 
 def read_connection(db_path: Path) -> duckdb.DuckDBPyConnection:
-    snapshot = snapshot_path(db_path)
-    if not snapshot.exists():
+    snapshot = _current_snapshot(db_path)
+    if snapshot is None:
         raise WarehouseMissing(
             f"No warehouse at {db_path} yet. Import an export first: `echotune import PATH --listener NAME`, "
             "the Import page, or `make demo`."
@@ -84,10 +108,7 @@ def read_connection(db_path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(snapshot), read_only=True)
 
 
-def snapshot_version(db_path: Path) -> float:
-    """Changes whenever a writer publishes: readers use it to drop cached results."""
-    try:
-        return snapshot_path(db_path).stat().st_mtime
-    except FileNotFoundError:
-        return 0.0
-
+def snapshot_version(db_path: Path) -> str:
+    """Changes whenever a writer publishes: readers key their caches on it."""
+    snapshot = _current_snapshot(db_path)
+    return snapshot.name if snapshot else ""

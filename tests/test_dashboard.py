@@ -1,0 +1,116 @@
+"""The dashboard's pages with AppTest, and its queries against SQL computed independently."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import queries as q
+from tests.conftest import ROOT
+from warehouse.connection import read_connection, write_connection
+
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+@pytest.fixture
+def app_env(fixture_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the fixture warehouse (and its snapshot) the app is pointed at."""
+    db = tmp_path / "echotune.duckdb"
+    shutil.copy(fixture_warehouse, db)
+    with write_connection(db):
+        pass  # publishes this copy's own snapshot
+    monkeypatch.setenv("ECHOTUNE_DB", str(db))
+    return db
+
+
+def _run(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_explore_all_listeners(app_env: Path) -> None:
+    at = _run()
+    metrics = {m.label: m.value for m in at.metric}
+    con = duckdb.connect(str(app_env), read_only=True)
+    plays = con.execute("SELECT count(*) FROM plays").fetchone()[0]
+    con.close()
+    assert metrics["Plays"] == f"{plays:,}"
+    assert [t.label for t in at.tabs] == ["Overview", "Top", "Habits", "Sessions", "Discovery", "Sound", "Data quality"]
+    assert any("cover" in i.value for i in at.info)  # the Sound tab says how much the catalog covers
+
+
+def test_explore_one_listener_and_period(app_env: Path) -> None:
+    at = _run()
+    at.selectbox(key="listener").select("listener_e").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Plays"] == "30"
+    assert at.metric[4].value == "n/a"  # account data records no skips
+    at.multiselect(key="content").set_value(["podcast"]).run()
+    assert not at.exception and {m.label: m.value for m in at.metric}["Plays"] == "0"
+
+
+def test_import_page_renders(app_env: Path) -> None:
+    at = _run("app_pages/import_data.py")
+    assert at.title[0].value == "Import a Spotify export"
+    assert at.button(key="import_button").disabled  # nothing to import yet
+
+
+def test_no_warehouse_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECHOTUNE_DB", str(tmp_path / "none.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "Import an export first" in at.info[0].value
+
+
+def test_queries_match_independent_sql(fixture_warehouse: Path) -> None:
+    con = read_connection(fixture_warehouse)
+    f = q.Filters("listener_a", date(2000, 1, 1), date(2100, 1, 1))
+    top = q.top(con, f, "artist")
+    expected = con.execute("""SELECT artist_name, count(*) FROM plays WHERE listener = 'listener_a'
+                              AND artist_name IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1""").fetchone()
+    assert (top.iloc[0]["artist_name"], top.iloc[0]["plays"]) == expected
+    assert q.totals(con, f)["plays"] == con.execute("SELECT count(*) FROM plays WHERE listener = 'listener_a'").fetchone()[0]
+    heat = q.heatmap(con, f)
+    assert heat["plays"].sum() == q.totals(con, f)["plays"]
+    assert set(q.quarantine_by_rule(con, None)["rule"]) == {"no_content"}
+    profile, coverage = q.audio_profile(con, q.Filters(None, date(2000, 1, 1), date(2100, 1, 1)))
+    assert 0 < coverage["share"] < 1 and profile["mean"].between(0, 1).all()
+
+
+def test_reads_keep_working_during_a_materialization(app_env: Path, fixtures: Path, tmp_path: Path) -> None:
+    """A real writer process holds the warehouse (as a Dagster run does) while pages load."""
+    from echotune.sample_exports import write_sample_exports
+
+    write_sample_exports(tmp_path / "big", listeners=2, plays_per_listener=60_000, seed=3)
+    env = {"ECHOTUNE_DB": str(app_env), "ECHOTUNE_EXPORTS_DIR": str(tmp_path / "big/spotify_exports"),
+           "ECHOTUNE_CATALOG_DIR": str(fixtures / "catalog"), "ECHOTUNE_LASTFM_DIR": str(fixtures / "lastfm_hetrec2011"),
+           "ECHOTUNE_HOME": str(tmp_path), "GX_ANALYTICS_ENABLED": "false", "PATH": "/usr/bin:/bin"}
+    script = ("from dagster import materialize, DagsterInstance\nfrom orchestration.definitions import defs\n"
+              "assert materialize(defs.assets, resources=defs.resources, instance=DagsterInstance.ephemeral()).success\n")
+    writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    loads, errors = 0, []
+    lock = app_env.with_name(app_env.name + ".lock")
+    deadline = time.monotonic() + 20
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    while writer.poll() is None:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        errors += [e.value for e in at.exception]
+        loads += 1
+    assert writer.returncode == 0, writer.stderr.read().decode()[-2000:]
+    assert loads >= 2 and not errors
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    plays = {m.label: m.value for m in at.metric}["Plays"]
+    assert int(plays.replace(",", "")) > 120_000  # the published snapshot now has the new plays
