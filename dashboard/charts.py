@@ -15,7 +15,8 @@ def with_table(chart: alt.Chart | None, frame: pd.DataFrame, key: str, label: st
         st.caption("Nothing in this period.")
         return
     if chart is not None:
-        st.altair_chart(chart, width="stretch")
+        height = chart.to_dict().get("height")
+        st.altair_chart(chart, width="stretch", height=height + 60 if isinstance(height, int) else "content")
     with st.expander(label):
         st.dataframe(frame, width="stretch", hide_index=True)
         st.download_button("Download CSV", frame.to_csv(index=False).encode(), file_name=f"{key}.csv",
@@ -25,7 +26,7 @@ def with_table(chart: alt.Chart | None, frame: pd.DataFrame, key: str, label: st
 def bars(frame: pd.DataFrame, label: str, value: str = "plays") -> alt.Chart:
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=value), y=alt.Y(f"{label}:N", sort="-x", title=None),
-        tooltip=list(frame.columns)).properties(height=max(160, 24 * len(frame)))
+        tooltip=list(frame.columns)).properties(height=max(120, 26 * len(frame)))
 
 
 def timeline(frame: pd.DataFrame) -> alt.Chart:

@@ -1,0 +1,118 @@
+"""The running app in a real headless Chromium (Debian's package, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTIFACTS, ROOT
+from warehouse.connection import write_connection
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it where it can)"),
+]
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(fixture_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("browser")
+    db = home / "echotune.duckdb"
+    shutil.copy(fixture_warehouse, db)
+    with write_connection(db):
+        pass
+    port = _free_port()
+    env = {**os.environ, "ECHOTUNE_DB": str(db), "ECHOTUNE_HOME": str(home)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("streamlit did not start") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+def test_explore_renders_charts(app_url: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(app_url)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    page.wait_for_selector(".vega-embed", timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "177"
+    assert page.locator(".vega-embed").count() >= 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)
+    page.get_by_role("tab", name="Habits").click()
+    page.wait_for_timeout(1500)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "explore_habits.png"), full_page=True)
+    page.close()
+
+
+def test_import_page_upload(app_url: str, browser, fixtures: Path, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(f"{app_url}/import")
+    page.wait_for_selector("text=Import a Spotify export", timeout=60_000)
+    page.get_by_label("Whose listening is this?").fill("browser_user")
+    page.get_by_label("Whose listening is this?").press("Enter")
+    broken = tmp_path / "Streaming_History_Audio_2024.json"
+    broken.write_text('[{"ts": "2024-01-01T10:00:00Z", "ms_pl')
+    page.locator("input[type='file']").set_input_files(str(broken))
+    page.get_by_role("button", name="Import", exact=True).click()
+    error = page.locator("[data-testid='stAlertContentError']")
+    error.wait_for(timeout=60_000)
+    assert "Streaming_History_Audio_2024.json" in error.inner_text() and "truncated" in error.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "import_error.png"), full_page=True)
+
+    page.goto(f"{app_url}/import")
+    page.wait_for_selector("text=Import a Spotify export", timeout=60_000)
+    page.get_by_label("Whose listening is this?").fill("browser_user")
+    page.get_by_label("Whose listening is this?").press("Enter")
+    page.locator("input[type='file']").set_input_files(str(fixtures / "exports/listener_e/StreamingHistory0.json"))
+    page.get_by_role("button", name="Import", exact=True).click()
+    success = page.locator("[data-testid='stAlertContentSuccess']")
+    success.wait_for(timeout=60_000)
+    assert "30 new plays" in success.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "import_done.png"), full_page=True)
+    page.close()
