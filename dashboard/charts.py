@@ -51,9 +51,11 @@ def discovery(frame: pd.DataFrame) -> alt.Chart:
     ).resolve_scale(y="independent").encode(tooltip=["month:T", "new_tracks", "plays_new", "plays_repeat"])
 
 
-def histogram(frame: pd.DataFrame, column: str, title: str) -> alt.Chart:
+def histogram(frame: pd.DataFrame, title: str) -> alt.Chart:
+    """Bins computed in SQL: minutes_from, minutes_to, sessions."""
     return alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{column}:Q", bin=alt.Bin(maxbins=40), title=title), y=alt.Y("count():Q", title="sessions"))
+        x=alt.X("minutes_from:Q", bin="binned", title=title), x2="minutes_to:Q", y=alt.Y("sessions:Q", title="sessions"),
+        tooltip=["minutes_from", "minutes_to", "sessions"])
 
 
 def profile(frame: pd.DataFrame) -> alt.Chart:

@@ -94,12 +94,34 @@ def behaviour(con, f: Filters, column: str) -> pd.DataFrame:
                        FROM plays WHERE {where} GROUP BY ALL ORDER BY plays DESC""", params)
 
 
-def sessions(con, f: Filters) -> pd.DataFrame:
+def _session_where(f: Filters) -> tuple[str, list]:
     clauses = ["CAST(started_at AS DATE) BETWEEN ? AND ?"] + (["listener = ?"] if f.listener else [])
-    params = [f.start, f.end] + ([f.listener] if f.listener else [])
+    return " AND ".join(clauses), [f.start, f.end] + ([f.listener] if f.listener else [])
+
+
+def session_summary(con, f: Filters) -> dict:
+    where, params = _session_where(f)
+    count, minutes, plays = con.execute(
+        f"SELECT count(*), median(minutes), median(plays) FROM listening_sessions WHERE {where}", params).fetchone()
+    return {"sessions": count, "median_minutes": minutes or 0.0, "median_plays": plays or 0}
+
+
+def session_histogram(con, f: Filters, bins: int = 40) -> pd.DataFrame:
+    """Session lengths in equal bins up to the 98th percentile (a few all-night sessions would flatten the rest)."""
+    where, params = _session_where(f)
+    return df(con, f"""
+        WITH s AS (SELECT minutes FROM listening_sessions WHERE {where}),
+        edge AS (SELECT greatest(quantile_cont(minutes, 0.98), 1) / {int(bins)} AS width FROM s)
+        SELECT floor(minutes / width) * width AS minutes_from, (floor(minutes / width) + 1) * width AS minutes_to,
+               count(*) AS sessions
+        FROM s, edge WHERE minutes <= width * {int(bins)} GROUP BY ALL ORDER BY 1""", params)
+
+
+def longest_sessions(con, f: Filters, limit: int = 200) -> pd.DataFrame:
+    where, params = _session_where(f)
     return df(con, f"""SELECT listener, started_at, ended_at, round(minutes, 1) AS minutes, plays, distinct_tracks,
-                         skips, platform, main_content FROM listening_sessions WHERE {' AND '.join(clauses)}
-                       ORDER BY started_at""", params)
+                         skips, platform, main_content FROM listening_sessions WHERE {where}
+                       ORDER BY minutes DESC LIMIT {int(limit)}""", params)
 
 
 def discovery(con, f: Filters) -> pd.DataFrame:

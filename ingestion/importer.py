@@ -9,9 +9,11 @@ warehouse exactly as it was.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -84,7 +86,8 @@ def import_exports(
         if not files:
             raise ExportFileError(", ".join(str(p) for _, ps in batches for p in ps), "holds no Spotify listening-data files.",
                                   "Point at the folder or .zip from Spotify's 'Download your data'.")
-        digests = {id(f): _preflight(f) for _, f in files}
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # hashlib releases the GIL
+            digests = dict(zip((id(f) for _, f in files), pool.map(_preflight, [f for _, f in files]), strict=True))
         con.execute("BEGIN TRANSACTION")
         try:
             _run(con, report, files, digests, progress or (lambda *_: None))
@@ -108,19 +111,21 @@ def _preflight(export: ExportFile) -> tuple[str, int]:
 
 
 def _run(con, report: ImportReport, files, digests, progress: Progress) -> None:
-    rules.install_macros(con)
     total_bytes = sum(size for _, size in digests.values())
     done = 0
     streaming: list[tuple[int, str, ExportFile]] = []
     accounts: dict[int, FileAccount] = {}
+    imported_before = {
+        (listener, sha): (read, quarantined, import_id) for listener, sha, read, quarantined, import_id in con.execute(
+            "SELECT listener, sha256, first(read ORDER BY imported_at), first(quarantined ORDER BY imported_at), "
+            "first(import_id ORDER BY imported_at) FROM import_files WHERE list_contains(?, listener) GROUP BY ALL",
+            [sorted({listener for listener, _ in files})]).fetchall()}
     for number, (listener, export) in enumerate(files):
         account = FileAccount(export.name, export.kind.value, listener)
         accounts[number] = account
         report.files.append(account)
         sha, size = digests[id(export)]
-        previous = con.execute(
-            "SELECT read, quarantined, import_id FROM import_files WHERE listener = ? AND sha256 = ? "
-            "ORDER BY imported_at LIMIT 1", [listener, sha]).fetchone()
+        previous = imported_before.get((listener, sha))
         if previous:
             # Same bytes already imported for this listener: every row was accounted for then.
             account.read, account.quarantined = previous[0], previous[1]
@@ -135,69 +140,79 @@ def _run(con, report: ImportReport, files, digests, progress: Progress) -> None:
             done += size
             progress(export.name, done, total_bytes)
 
+    file_ids = dict(zip(accounts, (i for (i,) in con.execute(
+        "SELECT nextval('import_file_ids') FROM range(?)", [len(accounts)]).fetchall()), strict=True))
     if streaming:
-        _import_streaming(con, report, streaming, accounts, digests, done, total_bytes, progress)
-    _record_files(con, report, files, digests)
+        _import_streaming(con, report, streaming, accounts, file_ids, digests, done, total_bytes, progress)
+    _record_files(con, report, files, digests, file_ids)
 
 
-def _import_streaming(con, report, streaming, accounts, digests, done, total_bytes, progress) -> None:
-    staging.create_staging_table(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE import_file_list "
-                "(file_no INTEGER, listener VARCHAR, kind VARCHAR, name VARCHAR, first_rowid BIGINT)")
-    con.executemany("INSERT INTO import_file_list VALUES (?, ?, ?, ?, NULL)",
-                    [(n, listener, e.kind.value, e.name) for n, listener, e in streaming])
+def _import_streaming(con, report, streaming, accounts, file_ids, digests, done, total_bytes, progress) -> None:
+    first = True
     for kind in FileKind:
-        group = [(n, e) for n, _, e in streaming if e.kind == kind]
+        group = [(n, listener, e) for n, listener, e in streaming if e.kind == kind]
         for chunk in _chunks(group, digests):
-            staging.stage_files(con, chunk)
-            done += sum(digests[id(e)][1] for _, e in chunk)
-            progress(chunk[-1][1].name, done, total_bytes)
+            staging.stage_files(con, chunk, first)
+            first = False
+            done += sum(digests[id(e)][1] for _, _, e in chunk)
+            progress(chunk[-1][2].name, done, total_bytes)
 
-    counts = dict(con.execute("SELECT file_no, count(*) FROM staged GROUP BY file_no").fetchall())
-    con.execute("""UPDATE import_file_list f SET first_rowid = s.first FROM
-                   (SELECT file_no, min(rowid) AS first FROM staged GROUP BY file_no) s WHERE s.file_no = f.file_no""")
-    for number, listener, export in streaming:
-        accounts[number].read = counts.get(number, 0)
-    for (number, without_time) in con.execute(
-            "SELECT file_no, count(*) FROM staged GROUP BY file_no HAVING count(ts_raw) = 0").fetchall():
-        export = next(e for n, _, e in streaming if n == number)
-        raise ExportFileError(export.name, f"has {without_time} records but none with a time (ts or endTime): "
-                              "it is not a Spotify streaming-history file.", "Check the file name and its contents.")
+    # with_time: rows with a usable time, or whose time broke a rule (the typed text is kept only on those)
+    counts = {n: (rows, first_rowid, with_time) for n, rows, first_rowid, with_time in con.execute(
+        "SELECT file_no, count(*), min(rowid), count(ts) + count(ts_raw) FROM staged GROUP BY file_no").fetchall()}
+    for number, _, export in streaming:
+        rows, _, with_time = counts.get(number, (0, 0, 0))
+        accounts[number].read = rows
+        if rows and not with_time:
+            raise ExportFileError(export.name, f"has {rows} records but none with a time (ts or endTime): "
+                                  "it is not a Spotify streaming-history file.", "Check the file name and its contents.")
 
     progress("checking and de-duplicating", done, total_bytes)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE typed_rows AS {rules.typed_rows_sql('staged', 'import_file_list')}")
-    con.execute("DROP TABLE staged")
+    con.execute("CREATE OR REPLACE TEMP TABLE file_starts (file_no INTEGER, first_rowid BIGINT, file_id BIGINT, source_file VARCHAR)")
+    con.executemany("INSERT INTO file_starts VALUES (?, ?, ?, ?)",
+                    [(n, c[1], file_ids[n], accounts[n].name) for n, c in counts.items()])
+    con.execute("CREATE OR REPLACE TEMP TABLE import_listeners AS SELECT DISTINCT listener FROM staged")
+    # Narrow helper tables; the status of each row is then a view, so the wide rows are never copied again.
+    con.execute("""
+    CREATE OR REPLACE TEMP TABLE repeated AS  -- keys seen more than once in this import, and where first
+      SELECT play_key, min((file_no::BIGINT << 40) + rowid) AS first_position
+      FROM staged WHERE rule IS NULL GROUP BY play_key HAVING count(*) > 1""")
     con.execute("""
     CREATE OR REPLACE TEMP TABLE extended_days AS
-      SELECT DISTINCT listener, CAST(ts AS DATE) AS day FROM typed_rows WHERE rule IS NULL AND source = 'extended'""")
+      SELECT DISTINCT listener, CAST(ts AS DATE) AS day FROM staged WHERE rule IS NULL AND source = 'extended'""")
     con.execute("""
-    CREATE OR REPLACE TEMP TABLE resolved AS
-    WITH ranked AS (
-      SELECT t.*, row_number() OVER (PARTITION BY t.play_key, t.rule IS NULL ORDER BY t.file_no, t.source_row) AS repeat_no
-      FROM typed_rows t
-    ), stored AS (
-      SELECT DISTINCT play_key FROM plays WHERE listener IN (SELECT DISTINCT listener FROM import_file_list)
-    ), covered AS (
+    CREATE OR REPLACE TEMP TABLE covered_days AS
       SELECT listener, day FROM extended_days
       UNION SELECT DISTINCT listener, CAST(ts AS DATE) FROM plays
-        WHERE source = 'extended' AND listener IN (SELECT DISTINCT listener FROM import_file_list)
-    )
-    SELECT r.*, CASE
+        WHERE source = 'extended' AND listener IN (SELECT listener FROM import_listeners)""")
+    con.execute("""
+    CREATE OR REPLACE TEMP TABLE stored_keys AS
+      SELECT DISTINCT play_key FROM plays WHERE listener IN (SELECT listener FROM import_listeners)""")
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE platforms AS
+      SELECT platform_raw, {rules.platform_family_sql('platform_raw')} AS platform
+      FROM (SELECT DISTINCT platform_raw FROM staged)""")
+    con.execute("""
+    CREATE OR REPLACE TEMP VIEW resolved AS
+    SELECT r.*, r.rowid - f.first_rowid AS source_row, f.file_id, f.source_file, p.platform, CASE
         WHEN r.rule IS NOT NULL THEN 'quarantined'
-        WHEN r.repeat_no > 1 OR s.play_key IS NOT NULL THEN 'duplicate'
+        WHEN (r.file_no::BIGINT << 40) + r.rowid > d.first_position OR k.play_key IS NOT NULL THEN 'duplicate'
         WHEN r.source = 'account' AND c.day IS NOT NULL THEN 'superseded'
         ELSE 'loaded' END AS status
-    FROM ranked r
-    LEFT JOIN stored s ON s.play_key = r.play_key
-    LEFT JOIN covered c ON c.listener = r.listener AND c.day = CAST(r.ts AS DATE) AND r.source = 'account'""")
-    con.execute("DROP TABLE typed_rows")
+    FROM staged r
+    JOIN file_starts f USING (file_no)
+    JOIN platforms p ON p.platform_raw IS NOT DISTINCT FROM r.platform_raw
+    LEFT JOIN repeated d ON d.play_key = r.play_key
+    LEFT JOIN stored_keys k ON k.play_key = r.play_key
+    -- equality only: a condition on one side here would turn the hash join into a nested loop
+    LEFT JOIN covered_days c ON c.listener = r.listener AND c.day = CAST(r.ts AS DATE)""")
 
     report.replaced = con.execute("""
       DELETE FROM plays p USING extended_days d
       WHERE p.source = 'account' AND p.listener = d.listener AND CAST(p.ts AS DATE) = d.day""").fetchone()[0]
-    con.execute(f"INSERT INTO plays SELECT {rules.play_columns_sql()}, source_file, source_row, ? "
+    con.execute(f"INSERT INTO plays SELECT {rules.play_columns_sql()}, file_id, source_row, ? "
                 "FROM resolved WHERE status = 'loaded'", [report.import_id])
-    con.execute(f"""INSERT INTO quarantine SELECT ?, listener, source_file, source_row, rule, detail,
+    con.execute(f"""INSERT INTO quarantine SELECT ?, listener, source_file, source_row, rule, {rules.detail_sql()},
                     {rules.raw_record_sql()}, current_timestamp FROM resolved WHERE status = 'quarantined'""",
                 [report.import_id])
     for number, loaded, duplicates, superseded, quarantined in con.execute("""
@@ -207,18 +222,22 @@ def _import_streaming(con, report, streaming, accounts, digests, done, total_byt
         account = accounts[number]
         account.loaded, account.duplicates, account.quarantined = loaded, duplicates + superseded, quarantined
         report.superseded += superseded
-    con.execute("DROP TABLE resolved")
+    for table in ("resolved",):
+        con.execute(f"DROP VIEW {table}")
+    for table in ("staged", "file_starts", "platforms", "import_listeners", "repeated", "extended_days", "covered_days",
+                  "stored_keys"):
+        con.execute(f"DROP TABLE {table}")
 
 
-def _chunks(group: list[tuple[int, ExportFile]], digests) -> list[list[tuple[int, ExportFile]]]:
-    chunks: list[list[tuple[int, ExportFile]]] = []
+def _chunks(group: list[tuple[int, str, ExportFile]], digests) -> list[list[tuple[int, str, ExportFile]]]:
+    chunks: list[list[tuple[int, str, ExportFile]]] = []
     size = 0
     for item in group:
         if not chunks or size >= CHUNK_BYTES:
             chunks.append([])
             size = 0
         chunks[-1].append(item)
-        size += digests[id(item[1])][1]
+        size += digests[id(item[2])][1]
     return chunks
 
 
@@ -269,13 +288,13 @@ def _insert(con, table: str, rows: list[dict], constants: dict) -> None:
     con.execute(f"INSERT INTO {table} SELECT {select} FROM incoming")
 
 
-def _record_files(con, report: ImportReport, files, digests) -> None:
-    for (listener, export), account in zip(files, report.files, strict=True):
+def _record_files(con, report: ImportReport, files, digests, file_ids: dict[int, int]) -> None:
+    for number, ((listener, export), account) in enumerate(zip(files, report.files, strict=True)):
         if account.note.startswith("already imported"):
             continue
         sha, size = digests[id(export)]
-        con.execute("INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-                    [report.import_id, listener, export.name, export.kind.value, sha, size, account.read,
+        con.execute("INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                    [file_ids[number], report.import_id, listener, export.name, export.kind.value, sha, size, account.read,
                      account.loaded, account.duplicates, account.quarantined])
     con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
                 [report.import_id, sorted({listener for listener, _ in files}), len(files),

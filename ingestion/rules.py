@@ -37,6 +37,7 @@ QUARANTINE_RULES: list[tuple[str, str, str]] = [
     ("no_content", "content_type IS NULL", "'no track, episode or audiobook in this row'"),
 ]
 
+TYPED_TEXT = ["ts_raw", "ms_raw", "shuffle_raw", "skipped_raw", "offline_raw", "offline_ts_raw", "incognito_raw"]
 _TEXT = [
     "platform_raw", "conn_country", "track_name", "artist_name", "album_name", "track_uri", "episode_name",
     "show_name", "episode_uri", "audiobook_title", "audiobook_uri", "chapter_uri", "chapter_title", "author_name",
@@ -55,34 +56,26 @@ _PLATFORM_PATTERNS = [
 ]
 
 
-def install_macros(con) -> None:
-    """SQL helpers the import's queries call."""
+def platform_family_sql(column: str) -> str:
+    """A CASE naming the family of a platform string: meant for the few distinct values, not every row."""
     whens = " ".join(
-        f"WHEN {' OR '.join(f'lower(raw) LIKE {pattern!r}' for pattern in patterns)} THEN '{family}'"
+        f"WHEN {' OR '.join(f'lower({column}) LIKE {pattern!r}' for pattern in patterns)} THEN '{family}'"
         for family, patterns in _PLATFORM_PATTERNS
     )
-    con.execute(f"CREATE OR REPLACE TEMP MACRO platform_family(raw) AS CASE WHEN raw IS NULL THEN 'unknown' {whens} ELSE 'other' END")
+    return f"CASE WHEN {column} IS NULL THEN 'unknown' {whens} ELSE 'other' END"
 
 
-def typed_rows_sql(staged: str, files: str) -> str:
-    """SELECT over the staged rows (joined to the import's file list) giving typed columns, rule and play key."""
-    texts = ",\n    ".join(f"nullif(trim({c}), '') AS {c}" for c in _TEXT)
+def typed_rows_sql(base: str) -> str:
+    """SELECT giving typed columns, the rule a row breaks and its play key, over `base`: a SELECT of file_no,
+    listener, kind and the staged text columns. The text of typed fields is kept only where a rule broke: that is
+    where the quarantine needs it, and it keeps the staged rows narrow."""
     rule_case = "\n        ".join(f"WHEN {cond} THEN '{rule}'" for rule, cond, _ in QUARANTINE_RULES)
-    detail_case = "\n        ".join(f"WHEN {cond} THEN {detail}" for _, cond, detail in QUARANTINE_RULES)
     return f"""
-WITH base AS (
-  SELECT f.file_no, f.listener, f.kind, f.name AS source_file, s.rowid - f.first_rowid AS source_row,
-    nullif(trim(s.ts_raw), '') AS ts_raw, nullif(trim(s.ms_raw), '') AS ms_raw,
-    {texts},
-    nullif(trim(s.shuffle_raw), '') AS shuffle_raw, nullif(trim(s.skipped_raw), '') AS skipped_raw,
-    nullif(trim(s.offline_raw), '') AS offline_raw, nullif(trim(s.offline_ts_raw), '') AS offline_ts_raw,
-    nullif(trim(s.incognito_raw), '') AS incognito_raw
-  FROM {staged} s JOIN {files} f USING (file_no)
-), typed AS (
+WITH base AS ({base}), typed AS (
   SELECT *,
     try_strptime(ts_raw, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M', '%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%d %H:%M:%S'])
       AS ts,
-    TRY_CAST(ms_raw AS BIGINT) AS ms_played,
+    TRY_CAST(ms_raw AS BIGINT) AS ms_played, TRY_CAST(offline_ts_raw AS DOUBLE) AS offline_number,
     TRY_CAST(shuffle_raw AS BOOLEAN) AS shuffle, TRY_CAST(skipped_raw AS BOOLEAN) AS skipped,
     TRY_CAST(offline_raw AS BOOLEAN) AS offline, TRY_CAST(incognito_raw AS BOOLEAN) AS incognito,
     CASE WHEN kind LIKE 'account%' THEN 'account' ELSE 'extended' END AS source,
@@ -98,17 +91,21 @@ WITH base AS (
     END AS content_type
   FROM base
 )
+, ruled AS (
 SELECT *,
   CASE
         {rule_case}
   END AS rule,
-  CASE
-        {detail_case}
-  END AS detail,
   md5_number_lower(concat_ws('|', listener, source, strftime(ts, '%Y-%m-%dT%H:%M:%S'), ms_played::VARCHAR,
     coalesce(track_uri, episode_uri, chapter_uri, audiobook_uri,
              concat_ws('/', track_name, artist_name, episode_name, show_name, chapter_title, audiobook_title)))) AS play_key
-FROM typed"""
+FROM typed)
+SELECT * REPLACE ({', '.join(f'CASE WHEN rule IS NOT NULL THEN {c} END AS {c}' for c in TYPED_TEXT)}) FROM ruled"""
+
+
+def detail_sql() -> str:
+    """What broke the rule, said with the offending value (only evaluated for quarantined rows)."""
+    return "CASE rule " + " ".join(f"WHEN '{rule}' THEN {detail}" for rule, _, detail in QUARANTINE_RULES) + " END"
 
 
 def play_columns_sql() -> str:
@@ -118,10 +115,11 @@ def play_columns_sql() -> str:
   substr(episode_uri, 17) AS episode_id, episode_name, show_name,
   substr(audiobook_uri, -22) AS audiobook_id, audiobook_title, substr(chapter_uri, -22) AS chapter_id, chapter_title,
   author_name,
-  platform_family(platform_raw) AS platform, platform_raw, conn_country, reason_start, reason_end, shuffle, skipped, offline,
+  platform, platform_raw, conn_country, reason_start, reason_end, shuffle, skipped, offline,
+  -- milliseconds in the oldest exports, seconds later; 0 means not offline
   CASE
-    WHEN TRY_CAST(offline_ts_raw AS DOUBLE) > 1e11 THEN make_timestamp(CAST(TRY_CAST(offline_ts_raw AS DOUBLE) * 1000 AS BIGINT))
-    WHEN TRY_CAST(offline_ts_raw AS DOUBLE) > 1e9 THEN make_timestamp(CAST(TRY_CAST(offline_ts_raw AS DOUBLE) * 1000000 AS BIGINT))
+    WHEN offline_number > 1e11 THEN make_timestamp(CAST(offline_number * 1000 AS BIGINT))
+    WHEN offline_number > 1e9 THEN make_timestamp(CAST(offline_number * 1000000 AS BIGINT))
   END AS offline_at,
   incognito"""
 

@@ -10,6 +10,7 @@ import re
 
 import duckdb
 
+from ingestion import rules
 from ingestion.errors import ExportFileError
 from ingestion.formats import FileKind
 from ingestion.sources import ExportFile
@@ -44,29 +45,32 @@ ACCOUNT_FIELDS = {
 }
 
 
-def create_staging_table(con: duckdb.DuckDBPyConnection) -> None:
-    columns = ", ".join(f"{name} VARCHAR" for name in STAGED_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged (file_no INTEGER, {columns})")
+def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, ExportFile]], first: bool) -> None:
+    """Read files that share one dialect straight into the typed staging table (created by the first call).
 
-
-def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, ExportFile]]) -> None:
-    """Append the rows of files that share one dialect; `files` pairs each file with its number in the import."""
-    kind = files[0][1].kind
-    paths = [str(f.path) for _, f in files]
-    numbers = [n for n, _ in files]
+    `files` are (file number in the import, listener, file). Typing and the quarantine rules run in the same pass
+    as the reader, so the wide rows are written once.
+    """
+    kind = files[0][2].kind
     if kind == FileKind.EXTENDED_CSV:
-        mapping = _csv_mapping(con, files)
-        reader = "read_csv(?, all_varchar = true, header = true, filename = true, union_by_name = true)"
+        mapping = _csv_mapping(con, [(n, e) for n, _, e in files])
+        reader = "read_csv($paths, all_varchar = true, header = true, filename = true, union_by_name = true)"
     else:
         mapping = EXTENDED_FIELDS if kind in (FileKind.EXTENDED_AUDIO, FileKind.EXTENDED_VIDEO) else ACCOUNT_FIELDS[kind]
         declared = "{" + ", ".join(f"'{field}': 'VARCHAR'" for field in sorted(set(mapping.values()))) + "}"
-        reader = f"read_json(?, columns = {declared}, format = 'array', filename = true)"
-    select = ", ".join(f'"{mapping[c]}"' if c in mapping else "NULL" for c in STAGED_COLUMNS)
-    sql = f"INSERT INTO staged SELECT ?[list_position(?, filename)], {select} FROM {reader}"
+        reader = f"read_json($paths, columns = {declared}, format = 'array', filename = true)"
+    # CSV conversions write empty strings for null; JSON readers already give NULL for missing values
+    field = (lambda name: f"nullif(trim(\"{name}\"), '')") if kind == FileKind.EXTENDED_CSV else (lambda name: f'"{name}"')
+    columns = ", ".join(f"{field(mapping[c]) if c in mapping else 'NULL'}::VARCHAR AS {c}" for c in STAGED_COLUMNS)
+    base = f"""SELECT $numbers[i] AS file_no, $listeners[i] AS listener, '{kind.value}' AS kind, {columns}
+               FROM (SELECT list_position($paths, filename) AS i, * FROM {reader})"""
+    verb = "CREATE OR REPLACE TEMP TABLE staged AS" if first else "INSERT INTO staged"
+    params = {"paths": [str(e.path) for _, _, e in files], "numbers": [n for n, _, _ in files],
+              "listeners": [listener for _, listener, _ in files]}
     try:
-        con.execute(sql, [numbers, paths, paths])
+        con.execute(f"{verb} {rules.typed_rows_sql(base)}", params)
     except duckdb.Error as exc:
-        raise _explain(exc, files) from None
+        raise _explain(exc, [(n, e) for n, _, e in files]) from None
 
 
 def _csv_mapping(con: duckdb.DuckDBPyConnection, files: list[tuple[int, ExportFile]]) -> dict[str, str]:

@@ -83,7 +83,7 @@ def test_explore_renders_charts(app_url: str, browser) -> None:
     assert page.locator(".vega-embed").count() >= 2
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)
-    page.get_by_role("tab", name="Habits").click()
+    page.get_by_role("radio", name="Habits", exact=True).click()
     page.wait_for_timeout(1500)
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "explore_habits.png"), full_page=True)

@@ -48,7 +48,8 @@ def _import(db: Path, listener: str, *paths: Path):
 
 
 def _play(con, source_file_suffix: str, row: int) -> dict:
-    cur = con.execute("SELECT * FROM plays WHERE source_file LIKE ? AND source_row = ?", [f"%{source_file_suffix}", row])
+    cur = con.execute("SELECT p.* FROM plays p JOIN import_files f USING (file_id) WHERE f.source_file LIKE ? AND p.source_row = ?",
+                      [f"%{source_file_suffix}", row])
     return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
 
 

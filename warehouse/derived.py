@@ -41,9 +41,9 @@ def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
     ), played AS (
       -- names as the most recent play spells them (ordered aggregates keep rebuilds identical)
       SELECT {TRACK_KEY} AS track_key, min(track_id) AS track_id,
-             first(track_name ORDER BY ts DESC, listener, source_file, source_row) AS track_name,
-             first(artist_name ORDER BY ts DESC, listener, source_file, source_row) AS artist_name,
-             first(album_name ORDER BY album_name IS NULL, ts DESC, listener, source_file, source_row) AS album_name,
+             first(track_name ORDER BY ts DESC, listener, file_id, source_row) AS track_name,
+             first(artist_name ORDER BY ts DESC, listener, file_id, source_row) AS artist_name,
+             first(album_name ORDER BY album_name IS NULL, ts DESC, listener, file_id, source_row) AS album_name,
              count(*) AS plays, count(DISTINCT listener) AS listeners, sum(ms_played) AS ms_played,
              min(ts) AS first_played, max(ts) AS last_played
       FROM plays WHERE {MUSIC} GROUP BY 1

@@ -35,8 +35,8 @@ CREATE TABLE IF NOT EXISTS plays (
     offline         BOOLEAN,
     offline_at      TIMESTAMP,
     incognito       BOOLEAN,
-    source_file     VARCHAR NOT NULL,
-    source_row      BIGINT NOT NULL,
+    file_id         BIGINT NOT NULL,    -- import_files.file_id: the file (and import) this play came from
+    source_row      BIGINT NOT NULL,    -- position in that file, from 0
     import_id       VARCHAR NOT NULL
 )"""
 
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
 
 IMPORTS = """
 CREATE TABLE IF NOT EXISTS import_files (
+    file_id     BIGINT NOT NULL,
     import_id   VARCHAR NOT NULL,
     listener    VARCHAR NOT NULL,
     source_file VARCHAR NOT NULL,
@@ -147,5 +148,6 @@ STORED_TABLES = [PLAYS, QUARANTINE, IMPORTS, IMPORT_RUNS, LIBRARY_ITEMS, PLAYLIS
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SEQUENCE IF NOT EXISTS import_file_ids")
     for ddl in STORED_TABLES:
         con.execute(ddl)

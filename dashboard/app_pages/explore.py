@@ -38,10 +38,11 @@ cols[4].metric("Skip rate", "n/a" if totals["skip_rate"] is None else f"{totals[
                     "(account data and older exports do not).")
 cols[5].metric("Active days", f"{totals['active_days']:,}")
 
-overview, top, habits, sessions, discovery, sound, quality = st.tabs(
-    ["Overview", "Top", "Habits", "Sessions", "Discovery", "Sound", "Data quality"])
+# One section at a time: unlike tabs, only the chosen section runs its queries, which keeps pages fast on big histories.
+SECTIONS = ["Overview", "Top", "Habits", "Sessions", "Discovery", "Sound", "Data quality"]
+section = st.segmented_control("Section", SECTIONS, default="Overview", key="section", label_visibility="collapsed")
 
-with overview:
+if section in (None, "Overview"):
     st.subheader("When you listened")
     frame = ask(q.timeline, filters)
     charts.with_table(charts.timeline(frame), frame, "timeline")
@@ -49,7 +50,7 @@ with overview:
     mix = ask(q.content_mix, filters)
     charts.with_table(charts.bars(mix, "content_type", "hours"), mix, "content_mix")
 
-with top:
+if section == "Top":
     left, right = st.columns(2)
     for column, by, title in ((left, "artist", "Top artists"), (right, "track", "Top tracks"),
                               (left, "album", "Top albums"), (right, "show", "Top podcasts")):
@@ -59,7 +60,7 @@ with top:
             label = {"artist": "artist_name", "track": "track_name", "album": "album_name", "show": "show_name"}[by]
             charts.with_table(charts.bars(frame, label), frame, f"top_{by}")
 
-with habits:
+if section == "Habits":
     st.subheader("Hour x weekday")
     frame = ask(q.heatmap, filters)
     charts.with_table(charts.heatmap(frame), frame, "heatmap")
@@ -71,22 +72,24 @@ with habits:
             frame = ask(q.behaviour, filters, field)
             charts.with_table(charts.bars(frame, "value"), frame, f"behaviour_{field}")
 
-with sessions:
-    frame = ask(q.sessions, filters)
-    if not frame.empty:
-        a, b, c = st.columns(3)
-        a.metric("Sessions", f"{len(frame):,}")
-        b.metric("Median length", f"{frame['minutes'].median():.0f} min")
-        c.metric("Plays per session", f"{frame['plays'].median():.0f}")
-    charts.with_table(charts.histogram(frame[frame["minutes"] <= frame["minutes"].quantile(0.98)], "minutes",
-                                       "session length (minutes)") if not frame.empty else None, frame, "sessions")
+if section == "Sessions":
+    summary = ask(q.session_summary, filters)
+    a, b, c = st.columns(3)
+    a.metric("Sessions", f"{summary['sessions']:,}")
+    b.metric("Median length", f"{summary['median_minutes']:.0f} min")
+    c.metric("Plays per session", f"{summary['median_plays']:.0f}")
+    st.caption("A session ends after a silence longer than the configured gap (ECHOTUNE_SESSION_GAP_MINUTES).")
+    frame = ask(q.session_histogram, filters)
+    charts.with_table(charts.histogram(frame, "session length (minutes)"), frame, "session_lengths")
+    longest = ask(q.longest_sessions, filters)
+    charts.with_table(None, longest, "longest_sessions", label=f"Longest {len(longest)} sessions")
 
-with discovery:
+if section == "Discovery":
     st.subheader("New music per month")
     frame = ask(q.discovery, filters)
     charts.with_table(charts.discovery(frame), frame, "discovery")
 
-with sound:
+if section == "Sound":
     profile, coverage = ask(q.audio_profile, filters)
     st.info(f"Audio features come from published catalogs and cover **{coverage['share']:.1%}** of the music plays "
             f"in this selection ({coverage['enriched_plays']:,} of {coverage['music_plays']:,}). "
@@ -98,7 +101,7 @@ with sound:
         st.subheader("Genres (enriched share)")
         charts.with_table(charts.bars(frame, "genre"), frame, "genres")
 
-with quality:
+if section == "Data quality":
     cover = ask(q.coverage, listener)
     st.metric("Catalog enrichment", f"{cover['share']:.1%}", help=f"{cover['enriched_plays']:,} of {cover['music_plays']:,} music plays")
     st.subheader("Quarantined rows by rule")
