@@ -36,7 +36,8 @@ def albums(warehouse: WarehouseResource) -> MaterializeResult:
 
 @asset(group_name=GROUP, deps=["plays", "library_items", "playlists"])
 def listeners(warehouse: WarehouseResource) -> MaterializeResult:
-    """One row per listener: sources, time span, plays by content type, library and playlists."""
+    """One row per listener: sources, time span, plays by content type, distinct tracks and artists, library and
+    playlists. Also writes listener_totals: the distinct counts per listener and over everyone."""
     with warehouse.writer() as con:
         meta = derived.build_listeners(con)
         return MaterializeResult(metadata={**meta, "listeners": preview(con, "SELECT listener, sources, first_play, last_play, plays FROM listeners ORDER BY listener")})

@@ -113,7 +113,10 @@ start = time.perf_counter(); AppTest.from_string("import streamlit as st\\nst.wr
 start = time.perf_counter(); at = AppTest.from_file(blank, default_timeout=300).run(); seconds = time.perf_counter() - start
 assert not at.exception, [e.value for e in at.exception]
 start = time.perf_counter(); at.run(); warm = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "warm_seconds": warm, "reference_seconds": reference}))
+import streamlit as st
+st.cache_data.clear(); st.cache_resource.clear()
+start = time.perf_counter(); AppTest.from_file(blank, default_timeout=300).run(); new_session = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "warm_seconds": warm, "new_session_seconds": new_session, "reference_seconds": reference}))
 """
 
 
@@ -150,8 +153,9 @@ def main() -> None:
     print(f"import vs raw decode limit:      {ours['seconds'] / raw['seconds']:.2f}x the time (target <= 3.0)")
     print(f"import accounting: read {ours['plays']:,} = loaded {ours['loaded']:,} + duplicates {ours['duplicates']:,} + quarantined {ours['quarantined']:,}")
     print(f"derived tables rebuilt in {ours['derived_seconds']:.1f} s")
-    print(f"Explore first render: {render['seconds']:.2f} s cold, {render['warm_seconds']:.2f} s warm "
-          f"(an empty Streamlit script: {render['reference_seconds']:.2f} s; target <= 1 s)")
+    print(f"Explore first render: {render['new_session_seconds']:.2f} s in a running app with empty caches, "
+          f"{render['seconds']:.2f} s in a new process (Python imports included), {render['warm_seconds']:.2f} s warm; "
+          f"an empty Streamlit script: {render['reference_seconds']:.2f} s; target <= 1 s")
     (args.out / f"ingest_{args.plays}.json").write_text(json.dumps({"rows": rows, "render": render, "mb": size_mb}, indent=2))
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from warehouse.derived import TRACK_KEY, track_key_sql
 
+ALL_CONTENT = {"music", "podcast", "audiobook", "video"}
 FEATURES = ["danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness"]
 
 
@@ -54,9 +55,15 @@ def totals(con, f: Filters) -> dict:
     plays, ms, skips, known, days = con.execute(
         f"SELECT sum(plays), sum(ms_played), sum(skips), sum(skips_known), count(DISTINCT day) "
         f"FROM daily_listening WHERE {where}", params).fetchone()
-    where, params = f.where()
-    tracks, artists = con.execute(
-        f"SELECT count(DISTINCT {TRACK_KEY}), count(DISTINCT artist_name) FROM plays WHERE {where}", params).fetchone()
+    span = date_span(con, f.listener)
+    if span and f.start <= span[0] and f.end >= span[1] and set(f.content_types) >= ALL_CONTENT:
+        # the whole history: counted when the warehouse was built
+        tracks, artists = con.execute("SELECT distinct_tracks, distinct_artists FROM listener_totals "
+                                      "WHERE listener IS NOT DISTINCT FROM ?", [f.listener]).fetchone()
+    else:
+        where, params = f.where()
+        tracks, artists = con.execute(
+            f"SELECT count(DISTINCT {TRACK_KEY}), count(DISTINCT artist_name) FROM plays WHERE {where}", params).fetchone()
     return {"plays": plays or 0, "hours": (ms or 0) / 3.6e6, "tracks": tracks or 0, "artists": artists or 0,
             "skip_rate": (skips / known) if known else None, "skip_known_share": (known / plays) if plays else 0,
             "active_days": days or 0}

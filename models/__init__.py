@@ -1,0 +1,1 @@
+"""Recommenders (popularity baseline, implicit ALS/BPR, item-based, content-based, hybrids): the next issue's work."""

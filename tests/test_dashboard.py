@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries as q
+from warehouse.derived import track_key_sql
 from tests.conftest import ROOT
 from warehouse.connection import read_connection, write_connection
 
@@ -91,6 +92,12 @@ def test_queries_match_independent_sql(fixture_warehouse: Path) -> None:
                               AND artist_name IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1""").fetchone()
     assert (top.iloc[0]["artist_name"], top.iloc[0]["plays"]) == expected
     assert q.totals(con, f)["plays"] == con.execute("SELECT count(*) FROM plays WHERE listener = 'listener_a'").fetchone()[0]
+    # whole histories read precomputed distinct counts; they must equal a scan of the plays
+    for listener in (None, "listener_a", "listener_e"):
+        whole = q.totals(con, q.Filters(listener, date(2000, 1, 1), date(2100, 1, 1)))
+        tracks, artists = con.execute(f"""SELECT count(DISTINCT {track_key_sql()}), count(DISTINCT artist_name) FROM plays
+                                          WHERE ? IS NULL OR listener = ?""", [listener, listener]).fetchone()
+        assert (whole["tracks"], whole["artists"]) == (tracks, artists) and tracks > 0
     heat = q.heatmap(con, f)
     assert heat["plays"].sum() == q.totals(con, f)["plays"]
     assert set(q.quarantine_by_rule(con, None)["rule"]) == {"no_content"}

@@ -103,7 +103,9 @@ def build_albums(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def build_listeners(con: duckdb.DuckDBPyConnection) -> dict:
-    con.execute("""
+    """One row per listener, plus an 'everyone' row (listener NULL) holding distinct counts over all listeners:
+    the dashboard's headline numbers for whole histories without scanning every play."""
+    con.execute(f"""
     CREATE OR REPLACE TABLE listeners AS
     SELECT p.listener, list(DISTINCT p.source ORDER BY p.source) AS sources, min(p.ts) AS first_play,
            max(p.ts) AS last_play, count(*) AS plays, sum(p.ms_played) AS ms_played,
@@ -113,8 +115,13 @@ def build_listeners(con: duckdb.DuckDBPyConnection) -> dict:
            count(*) FILTER (p.content_type = 'audiobook') AS audiobook_plays,
            count(*) FILTER (p.content_type = 'video') AS video_plays,
            (SELECT count(*) FROM library_items l WHERE l.listener = p.listener) AS library_items,
-           (SELECT count(*) FROM playlists l WHERE l.listener = p.listener) AS playlists
+           (SELECT count(*) FROM playlists l WHERE l.listener = p.listener) AS playlists,
+           count(DISTINCT {TRACK_KEY}) AS distinct_tracks, count(DISTINCT p.artist_name) AS distinct_artists
     FROM plays p GROUP BY p.listener""")
+    con.execute(f"""
+    CREATE OR REPLACE TABLE listener_totals AS
+    SELECT listener, distinct_tracks, distinct_artists FROM listeners
+    UNION ALL SELECT NULL, count(DISTINCT {TRACK_KEY}), count(DISTINCT artist_name) FROM plays""")
     return {"rows": _count(con, "listeners")}
 
 

@@ -38,6 +38,17 @@ cols[4].metric("Skip rate", "n/a" if totals["skip_rate"] is None else f"{totals[
                     "(account data and older exports do not).")
 cols[5].metric("Active days", f"{totals['active_days']:,}")
 
+
+def bar_grid(query, panels: list[tuple[str, str, str]]) -> None:
+    """Bar charts two by two: (argument of the query, title, column holding the labels)."""
+    columns = st.columns(2)
+    for number, (argument, title, label) in enumerate(panels):
+        with columns[number % 2]:
+            st.subheader(title)
+            frame = ask(query, filters, argument)
+            charts.with_table(charts.bars(frame, label), frame, f"{query.__name__}_{argument}")
+
+
 # One section at a time: unlike tabs, only the chosen section runs its queries, which keeps pages fast on big histories.
 SECTIONS = ["Overview", "Top", "Habits", "Sessions", "Discovery", "Sound", "Data quality"]
 section = st.segmented_control("Section", SECTIONS, default="Overview", key="section", label_visibility="collapsed")
@@ -50,27 +61,18 @@ if section in (None, "Overview"):
     mix = ask(q.content_mix, filters)
     charts.with_table(charts.bars(mix, "content_type", "hours"), mix, "content_mix")
 
+
+
 if section == "Top":
-    left, right = st.columns(2)
-    for column, by, title in ((left, "artist", "Top artists"), (right, "track", "Top tracks"),
-                              (left, "album", "Top albums"), (right, "show", "Top podcasts")):
-        with column:
-            st.subheader(title)
-            frame = ask(q.top, filters, by)
-            label = {"artist": "artist_name", "track": "track_name", "album": "album_name", "show": "show_name"}[by]
-            charts.with_table(charts.bars(frame, label), frame, f"top_{by}")
+    bar_grid(q.top, [("artist", "Top artists", "artist_name"), ("track", "Top tracks", "track_name"),
+                     ("album", "Top albums", "album_name"), ("show", "Top podcasts", "show_name")])
 
 if section == "Habits":
     st.subheader("Hour x weekday")
     frame = ask(q.heatmap, filters)
     charts.with_table(charts.heatmap(frame), frame, "heatmap")
-    left, right = st.columns(2)
-    for column, field, title in ((left, "reason_start", "What starts a play"), (right, "reason_end", "What ends a play"),
-                                 (left, "shuffle", "Shuffle"), (right, "platform", "Platform")):
-        with column:
-            st.subheader(title)
-            frame = ask(q.behaviour, filters, field)
-            charts.with_table(charts.bars(frame, "value"), frame, f"behaviour_{field}")
+    bar_grid(q.behaviour, [("reason_start", "What starts a play", "value"), ("reason_end", "What ends a play", "value"),
+                           ("shuffle", "Shuffle", "value"), ("platform", "Platform", "value")])
 
 if section == "Sessions":
     summary = ask(q.session_summary, filters)
