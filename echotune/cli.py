@@ -154,10 +154,15 @@ def status_command(db: DbOption = None) -> None:
         con = read_connection(_db(db))
     except WarehouseMissing as exc:
         raise _fail(str(exc)) from None
-    table = Table("table", "rows")
+    table = Table("table", "rows", title="Tables")
     for (name,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall():
         table.add_row(name, f"{con.execute(f'SELECT count(*) FROM {name}').fetchone()[0]:,}")
     out.print(table)
+    columns = ["import_id", "imported_at", "listeners", "files", "read", "loaded", "duplicates", "quarantined"]
+    imports = Table(*columns, title="Latest imports")
+    for row in con.execute(f"SELECT {', '.join(columns)} FROM imports ORDER BY imported_at DESC LIMIT 10").fetchall():
+        imports.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+    out.print(imports)
 
 
 def _progress(enabled: bool) -> Progress:

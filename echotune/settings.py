@@ -36,7 +36,7 @@ class Settings:
     memory_limit: str
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         home = _path("ECHOTUNE_HOME", Path("data"))
         return cls(
             home=home,

@@ -276,16 +276,24 @@ def _import_library_file(con, import_id: str, listener: str, export: ExportFile,
 def _count_new(con, rows: list[dict], table: str, key: list[str]) -> int:
     if not rows:
         return 0
-    incoming = pa.Table.from_pylist([{k: r[k] for k in key} for r in rows])
-    on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
-    return con.execute(f"SELECT count(*) FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})").fetchone()[0]
+    con.register("incoming_rows", pa.Table.from_pylist([{k: r[k] for k in key} for r in rows]))
+    try:
+        on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
+        return con.execute(
+            f"SELECT count(*) FROM incoming_rows i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})").fetchone()[0]
+    finally:
+        con.unregister("incoming_rows")
 
 
 def _insert(con, table: str, rows: list[dict], constants: dict) -> None:
     incoming = pa.Table.from_pylist([{**r, **constants} for r in rows])
     columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
     select = ", ".join(c if c in incoming.column_names else "NULL" for c in columns)
-    con.execute(f"INSERT INTO {table} SELECT {select} FROM incoming")
+    con.register("incoming_rows", incoming)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT {select} FROM incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
 
 
 def _record_files(con, report: ImportReport, files, digests, file_ids: dict[int, int]) -> None:

@@ -110,7 +110,7 @@ def detail_sql() -> str:
 
 def play_columns_sql() -> str:
     """The plays columns, in table order, from a resolved typed row."""
-    return f"""play_key, listener, content_type, source, ts, ts - to_milliseconds(ms_played) AS started_at, ms_played,
+    return """play_key, listener, content_type, source, ts, ts - to_milliseconds(ms_played) AS started_at, ms_played,
   substr(track_uri, 15) AS track_id, track_name, artist_name, album_name,
   substr(episode_uri, 17) AS episode_id, episode_name, show_name,
   substr(audiobook_uri, -22) AS audiobook_id, audiobook_title, substr(chapter_uri, -22) AS chapter_id, chapter_title,

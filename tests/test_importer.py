@@ -137,6 +137,10 @@ def test_cli_json_accounting(fixtures: Path, db: Path) -> None:
     assert (report["read"], report["loaded"], report["duplicates"], report["quarantined"]) == (76, 45, 31, 0)
     assert {Path(f["name"]).name for f in report["files"]} == {"Streaming_History_Audio_2026.json", "data.csv", "Streaming_History_Video_2023.json"}
     assert all(f["read"] == f["loaded"] + f["duplicates"] + f["quarantined"] for f in report["files"])
+    status = subprocess.run([sys.executable, "-m", "echotune.cli", "status", "--db", str(db)], capture_output=True,
+                            text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    assert status.returncode == 0 and report["import_id"] in status.stdout
+    assert any(line.split("│")[1:3] == [" plays ", " 45 "] for line in status.stdout.splitlines() if "│" in line)
 
 
 def test_concurrent_writer_waits_instead_of_failing(fixtures: Path, db: Path) -> None:
