@@ -140,7 +140,7 @@ def test_cli_json_accounting(fixtures: Path, db: Path) -> None:
     status = subprocess.run([sys.executable, "-m", "echotune.cli", "status", "--db", str(db)], capture_output=True,
                             text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"}, timeout=120)
     assert status.returncode == 0 and report["import_id"] in status.stdout
-    assert any(line.split("│")[1:3] == [" plays ", " 45 "] for line in status.stdout.splitlines() if "│" in line)
+    assert any([c.strip() for c in line.split("│")[1:3]] == ["plays", "45"] for line in status.stdout.splitlines() if "│" in line)
 
 
 def test_concurrent_writer_waits_instead_of_failing(fixtures: Path, db: Path) -> None:
