@@ -212,8 +212,10 @@ def _import_streaming(con, report, streaming, accounts, file_ids, digests, done,
       WHERE p.source = 'account' AND p.listener = d.listener AND CAST(p.ts AS DATE) = d.day""").fetchone()[0]
     con.execute(f"INSERT INTO plays SELECT {rules.play_columns_sql()}, file_id, source_row, ? "
                 "FROM resolved WHERE status = 'loaded'", [report.import_id])
-    con.execute(f"""INSERT INTO quarantine SELECT ?, listener, source_file, source_row, rule, {rules.detail_sql()},
-                    {rules.raw_record_sql()}, current_timestamp FROM resolved WHERE status = 'quarantined'""",
+    # quarantined is exactly "broke a rule": read those rows directly rather than through the status view's joins
+    con.execute(f"""INSERT INTO quarantine SELECT ?, r.listener, f.source_file, r.rowid - f.first_rowid, r.rule,
+                    {rules.detail_sql()}, {rules.raw_record_sql()}, current_timestamp
+                    FROM staged r JOIN file_starts f USING (file_no) WHERE r.rule IS NOT NULL""",
                 [report.import_id])
     for number, loaded, duplicates, superseded, quarantined in con.execute("""
         SELECT file_no, count(*) FILTER (status = 'loaded'), count(*) FILTER (status = 'duplicate'),
