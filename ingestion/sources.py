@@ -55,7 +55,8 @@ def _collect(path: Path, selection: ExportSelection, scratch: Path, *, explicit:
             _collect(child, selection, scratch, explicit=False, shown=f"{shown}/{child.relative_to(path)}")
         return
     if zipfile.is_zipfile(path):
-        target = scratch / f"zip{len(selection.files)}_{path.stem}"
+        scratch.mkdir(parents=True, exist_ok=True)
+        target = Path(tempfile.mkdtemp(prefix=f"{path.stem}-", dir=scratch))  # two archives never share a folder
         _unpack(path, target)
         _collect(target, selection, scratch / "nested", explicit=False, shown=f"{shown}!")
         return

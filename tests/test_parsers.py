@@ -151,3 +151,15 @@ def test_zip_with_nested_folders(fixtures: Path, db: Path, tmp_path: Path) -> No
     assert con.execute("SELECT count(*) FROM plays").fetchone()[0] == 45
     assert any(name.endswith("ReadMeFirst.pdf") for name in report.ignored)
     assert all("my_spotify_data.zip!/Spotify Account Data/MyData/" in f.name for f in report.files)
+
+
+def test_two_zips_with_the_same_name(fixtures: Path, db: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    for folder, listener in (("2023", "listener_d"), ("2024", "listener_e")):
+        (tmp_path / folder).mkdir()
+        with zipfile.ZipFile(tmp_path / folder / "my_spotify_data.zip", "w") as zf:
+            for path in (fixtures / "exports" / listener).glob("StreamingHistory*.json"):
+                zf.write(path, f"MyData/{path.name}")
+    report, con = _import(db, "d", tmp_path)  # one folder holding both archives
+    assert report.total("read") == 45 + 30 and con.execute("SELECT count(*) FROM plays").fetchone()[0] == 75
