@@ -214,7 +214,7 @@ def _import_streaming(con, report, streaming, accounts, file_ids, digests, done,
                 "FROM resolved WHERE status = 'loaded'", [report.import_id])
     # quarantined is exactly "broke a rule": read those rows directly rather than through the status view's joins
     con.execute(f"""INSERT INTO quarantine SELECT ?, r.listener, f.source_file, r.rowid - f.first_rowid, r.rule,
-                    {rules.detail_sql()}, {rules.raw_record_sql()}, current_timestamp
+                    {rules.detail_sql()}, {rules.raw_record_sql(staging.STAGED_COLUMNS)}, current_timestamp
                     FROM staged r JOIN file_starts f USING (file_no) WHERE r.rule IS NOT NULL""",
                 [report.import_id])
     for number, loaded, duplicates, superseded, quarantined in con.execute("""
@@ -224,8 +224,7 @@ def _import_streaming(con, report, streaming, accounts, file_ids, digests, done,
         account = accounts[number]
         account.loaded, account.duplicates, account.quarantined = loaded, duplicates + superseded, quarantined
         report.superseded += superseded
-    for table in ("resolved",):
-        con.execute(f"DROP VIEW {table}")
+    con.execute("DROP VIEW resolved")
     for table in ("staged", "file_starts", "platforms", "import_listeners", "repeated", "extended_days", "covered_days",
                   "stored_keys"):
         con.execute(f"DROP TABLE {table}")

@@ -38,11 +38,6 @@ QUARANTINE_RULES: list[tuple[str, str, str]] = [
 ]
 
 TYPED_TEXT = ["ts_raw", "ms_raw", "shuffle_raw", "skipped_raw", "offline_raw", "offline_ts_raw", "incognito_raw"]
-_TEXT = [
-    "platform_raw", "conn_country", "track_name", "artist_name", "album_name", "track_uri", "episode_name",
-    "show_name", "episode_uri", "audiobook_title", "audiobook_uri", "chapter_uri", "chapter_title", "author_name",
-    "reason_start", "reason_end",
-]
 
 # Spotify's platform strings ("iOS 14.7.1 (iPhone10,3)", "Windows 10 (10.0.19041; x64)", "cast", "android") as families.
 _PLATFORM_PATTERNS = [
@@ -124,7 +119,6 @@ def play_columns_sql() -> str:
   incognito"""
 
 
-def raw_record_sql() -> str:
-    """The row as it was read, as JSON, for the quarantine table."""
-    fields = ["ts_raw", "ms_raw", *_TEXT, "shuffle_raw", "skipped_raw", "offline_raw", "offline_ts_raw", "incognito_raw"]
-    return "json_object(" + ", ".join(f"'{f}', {f}" for f in fields) + ")::VARCHAR"
+def raw_record_sql(columns: list[str]) -> str:
+    """The row as it was read (the staged text `columns`), as JSON, for the quarantine table."""
+    return "json_object(" + ", ".join(f"'{c}', {c}" for c in columns) + ")::VARCHAR"
