@@ -12,8 +12,8 @@ import duckdb
 import pandas as pd
 
 from warehouse.derived import TRACK_KEY, track_key_sql
+from warehouse.schema import CONTENT_TYPES
 
-ALL_CONTENT = {"music", "podcast", "audiobook", "video"}
 FEATURES = ["danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness"]
 
 
@@ -22,7 +22,7 @@ class Filters:
     listener: str | None  # None: all listeners
     start: date
     end: date
-    content_types: tuple[str, ...] = ("music", "podcast", "audiobook", "video")
+    content_types: tuple[str, ...] = CONTENT_TYPES
 
     def where(self, day_column: str | None = None, content: bool = True, alias: str = "") -> tuple[str, list]:
         a = f"{alias}." if alias else ""
@@ -56,7 +56,7 @@ def totals(con, f: Filters) -> dict:
         f"SELECT sum(plays), sum(ms_played), sum(skips), sum(skips_known), count(DISTINCT day) "
         f"FROM daily_listening WHERE {where}", params).fetchone()
     span = date_span(con, f.listener)
-    if span and f.start <= span[0] and f.end >= span[1] and set(f.content_types) >= ALL_CONTENT:
+    if span and f.start <= span[0] and f.end >= span[1] and set(f.content_types) >= set(CONTENT_TYPES):
         # the whole history: counted when the warehouse was built
         tracks, artists = con.execute("SELECT distinct_tracks, distinct_artists FROM listener_totals "
                                       "WHERE listener IS NOT DISTINCT FROM ?", [f.listener]).fetchone()

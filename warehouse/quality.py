@@ -12,9 +12,10 @@ from datetime import datetime
 
 import duckdb
 
+from warehouse.schema import CONTENT_TYPES
+
 ID22 = r"^[0-9A-Za-z]{22}$"
 SPOTIFY_URI = r"^spotify:[a-z]+:[0-9A-Za-z]{22}$"
-CONTENT_TYPES = ["music", "podcast", "audiobook", "video"]
 PLATFORMS = ["android", "ios", "desktop", "web", "cast", "partner", "other", "unknown"]
 
 
@@ -40,7 +41,7 @@ SUITES: dict[str, list[Expectation]] = {
         _e("ExpectColumnValuesToBeUnique", column="play_key"),
         _e("ExpectColumnValuesToBeBetween", column="ms_played", min_value=0, max_value=24 * 3600 * 1000),
         _e("ExpectColumnValuesToBeBetween", column="ts", min_value=datetime(2008, 10, 7), max_value=datetime(2100, 1, 1)),
-        _e("ExpectColumnValuesToBeInSet", column="content_type", value_set=CONTENT_TYPES),
+        _e("ExpectColumnValuesToBeInSet", column="content_type", value_set=list(CONTENT_TYPES)),
         _e("ExpectColumnValuesToBeInSet", column="source", value_set=["extended", "account"]),
         _e("ExpectColumnValuesToBeInSet", column="platform", value_set=PLATFORMS),
         _e("ExpectColumnValuesToMatchRegex", column="track_id", regex=ID22),

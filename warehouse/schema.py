@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+CONTENT_TYPES = ("music", "podcast", "audiobook", "video")  # plays.content_type
+
 PLAYS = """
 CREATE TABLE IF NOT EXISTS plays (
     play_key        UBIGINT NOT NULL,   -- md5 (lower 64 bits) of what identifies a play, listener included; re-imports match on it

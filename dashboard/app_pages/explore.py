@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard import queries as q
 from dashboard.data import ask, connection
+from warehouse.schema import CONTENT_TYPES
 
 st.title("Explore listening")
 if connection() is None:
@@ -22,8 +23,7 @@ with st.sidebar:
         st.warning("No plays for this listener yet.")
         st.stop()
     period = st.date_input("Period", value=span, min_value=span[0], max_value=span[1], key="period")
-    kinds = st.multiselect("Content", ["music", "podcast", "audiobook", "video"],
-                           default=["music", "podcast", "audiobook", "video"], key="content")
+    kinds = st.multiselect("Content", list(CONTENT_TYPES), default=list(CONTENT_TYPES), key="content")
 start, end = (period if isinstance(period, tuple) and len(period) == 2 else span)
 filters = q.Filters(listener, start, end, tuple(kinds) or ("music",))
 
