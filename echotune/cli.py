@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +35,23 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Errors a user can cause, as a message on stderr and an exit code: 1 a bad file, 2 bad arguments, 3 busy."""
+    from ingestion.errors import ExportFileError
+    from warehouse.connection import WarehouseBusy
+
+    try:
+        yield
+    except ExportFileError as exc:
+        raise _fail(f"{exc.path}: {exc.problem}" + (f"\n       {exc.hint}" if exc.hint else "")
+                    + "\n       Nothing was imported or loaded; the warehouse is unchanged.") from None
+    except WarehouseBusy as exc:
+        raise _fail(str(exc), 3) from None
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+
+
 @app.command("import")
 def import_command(
     paths: Annotated[list[Path], typer.Argument(help="Export files, folders, or the .zip Spotify sent.")],
@@ -45,13 +64,12 @@ def import_command(
     Every row read is accounted for: read = loaded + duplicates + quarantined, per file and in total.
     A bad file stops the import with its name and the problem, and the warehouse stays as it was.
     """
-    from ingestion.errors import ExportFileError
     from ingestion.importer import import_exports
-    from warehouse.connection import WarehouseBusy, write_connection
+    from warehouse.connection import write_connection
     from warehouse.derived import build_all
 
     settings = Settings.from_env()
-    try:
+    with _user_errors():
         with _progress(enabled=not as_json) as progress:
             task = progress.add_task("importing", total=None)
 
@@ -62,11 +80,6 @@ def import_command(
                 report = import_exports(con, [(listener, paths)], advance)
                 progress.update(task, description="rebuilding tables")
                 build_all(con, settings.session_gap_minutes)
-    except ExportFileError as exc:
-        raise _fail(f"{exc.path}: {exc.problem}" + (f"\n       {exc.hint}" if exc.hint else "")
-                    + "\n       Nothing was imported; the warehouse is unchanged.") from None
-    except (WarehouseBusy, ValueError) as exc:
-        raise _fail(str(exc), 3 if isinstance(exc, WarehouseBusy) else 2) from None
 
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict()) + "\n")
@@ -97,7 +110,7 @@ def load_catalog_command(
     from warehouse.derived import build_all
 
     settings = Settings.from_env()
-    with write_connection(_db(db)) as con:
+    with _user_errors(), write_connection(_db(db)) as con:
         counts = load_catalog(con, folder or settings.catalog_dir)
         enrichment = build_all(con, settings.session_gap_minutes)["tracks"]
     out.print(f"{counts['catalog_tracks']:,} catalog tracks, {counts['catalog_artists']:,} artists; "
@@ -113,7 +126,7 @@ def load_lastfm_command(
     from warehouse.connection import write_connection
     from warehouse.lastfm import load_lastfm
 
-    with write_connection(_db(db)) as con:
+    with _user_errors(), write_connection(_db(db)) as con:
         counts = load_lastfm(con, folder or Settings.from_env().lastfm_dir)
     out.print(json.dumps(counts, indent=2))
 

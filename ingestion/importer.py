@@ -26,6 +26,7 @@ from ingestion import library, rules, staging
 from ingestion.errors import ExportFileError
 from ingestion.formats import STREAMING_KINDS, FileKind
 from ingestion.sources import ExportFile, collect_exports
+from warehouse.connection import transaction
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes in all)
 CHUNK_BYTES = 256 * 1024 * 1024
@@ -88,13 +89,8 @@ def import_exports(
                                   "Point at the folder or .zip from Spotify's 'Download your data'.")
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # hashlib releases the GIL
             digests = dict(zip((id(f) for _, f in files), pool.map(_preflight, [f for _, f in files]), strict=True))
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             _run(con, report, files, digests, progress or (lambda *_: None))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return report
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -111,3 +112,23 @@ def test_cli_rejects_unknown_file_and_bad_listener(tmp_path: Path, db: Path) -> 
     assert result.returncode == 1 and "not a Spotify listening-data file" in result.stderr
     result = _cli("import", str(notes), "--listener", "../../etc", db=db)
     assert result.returncode == 2 and "not a usable listener name" in result.stderr
+
+
+def test_bad_catalog_or_lastfm_file_changes_nothing(populated: Path, fixtures: Path, tmp_path: Path) -> None:
+    from warehouse.catalog import load_catalog
+    from warehouse.lastfm import load_lastfm
+
+    catalog = tmp_path / "catalog"
+    shutil.copytree(fixtures / "catalog", catalog)
+    with open(catalog / "spotify_relational/audio.csv", "ab") as handle:
+        handle.write(b"0ABCDEFGHIJKLMNOPQRSTU,\xff\xfe,0.5\n")  # not UTF-8: the artists load first, then this fails
+    lastfm = tmp_path / "lastfm"
+    shutil.copytree(fixtures / "lastfm_hetrec2011", lastfm)
+    with open(lastfm / "user_friends.dat", "ab") as handle:
+        handle.write(b"2\tnot-a-user\r\n")  # user_artists.dat loads first and fine: the whole load must roll back
+    before = fingerprint(populated)
+    for load, folder in ((load_catalog, catalog), (load_lastfm, lastfm)):
+        with pytest.raises(ExportFileError) as raised, write_connection(populated) as con:
+            load(con, folder)
+        assert str(folder) in str(raised.value)
+        assert fingerprint(populated) == before

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.errors import ExportFileError
+from warehouse.connection import transaction
 
 FEATURES = ["danceability", "energy", "valence", "tempo", "loudness", "speechiness", "acousticness",
             "instrumentalness", "liveness"]
@@ -59,6 +60,22 @@ def _columns(con, paths: list[Path]) -> set[str]:
 def load_catalog(con: duckdb.DuckDBPyConnection, folder: Path) -> dict:
     """Replace catalog_tracks and catalog_artists with what `folder` holds; returns counts for metadata."""
     files = find_catalog_files(con, folder)
+    try:
+        with transaction(con):
+            _replace_catalog(con, files)
+    except duckdb.Error as exc:
+        raise ExportFileError(folder, f"could not be loaded: {str(exc).splitlines()[0]}",
+                              "The catalog tables were left as they were.") from None
+    tracks, with_genre = con.execute("SELECT count(*), count(genre) FROM catalog_tracks").fetchone()
+    artists = con.execute("SELECT count(*) FROM catalog_artists").fetchone()[0]
+    return {
+        "catalog_tracks": tracks, "tracks_with_genre": with_genre, "catalog_artists": artists,
+        "feature_files": [str(p) for p in files.features],
+        "ignored_files": [str(p) for p in files.ignored],
+    }
+
+
+def _replace_catalog(con: duckdb.DuckDBPyConnection, files: CatalogFiles) -> None:
     con.execute("DELETE FROM catalog_tracks")
     con.execute("DELETE FROM catalog_artists")
     if files.artists:
@@ -110,10 +127,3 @@ def load_catalog(con: duckdb.DuckDBPyConnection, folder: Path) -> dict:
                    TRY_CAST(coalesce({pick('track_popularity', 'popularity')}, {names['popularity']}) AS INTEGER) DESC NULLS LAST,
                    f.filename, {pick('playlist_genre', 'genre')}, {pick('playlist_subgenre')},
                    {pick('track_name', 'master_metadata_track_name')}) = 1""")
-    tracks, with_genre = con.execute("SELECT count(*), count(genre) FROM catalog_tracks").fetchone()
-    artists = con.execute("SELECT count(*) FROM catalog_artists").fetchone()[0]
-    return {
-        "catalog_tracks": tracks, "tracks_with_genre": with_genre, "catalog_artists": artists,
-        "feature_files": [str(p) for p in files.features],
-        "ignored_files": [str(p) for p in files.ignored],
-    }

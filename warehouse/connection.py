@@ -75,6 +75,18 @@ def write_connection(
         lock.release()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a load that fails part-way leaves the tables as they were."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def _publish_snapshot(db_path: Path, keep: int = 3) -> None:
     folder = _snapshot_dir(db_path)
     folder.mkdir(exist_ok=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.errors import ExportFileError
+from warehouse.connection import transaction
 
 FILES = {
     "lastfm_user_artists": ("user_artists.dat", "utf-8", "SELECT userID, artistID, weight"),
@@ -23,6 +24,12 @@ def load_lastfm(con: duckdb.DuckDBPyConnection, folder: Path) -> dict:
     """Replace the lastfm_* tables with the files in `folder`. Missing files leave their table empty and say so."""
     counts: dict[str, int] = {}
     missing: list[str] = []
+    with transaction(con):
+        _replace(con, folder, counts, missing)
+    return {**counts, "missing_files": missing, "folder": str(folder)}
+
+
+def _replace(con: duckdb.DuckDBPyConnection, folder: Path, counts: dict[str, int], missing: list[str]) -> None:
     for table, (name, encoding, select) in FILES.items():
         con.execute(f"DELETE FROM {table}")
         path = folder / name
@@ -36,4 +43,3 @@ def load_lastfm(con: duckdb.DuckDBPyConnection, folder: Path) -> dict:
         except duckdb.Error as exc:
             raise ExportFileError(path, f"could not be loaded: {str(exc).splitlines()[0]}") from None
         counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return {**counts, "missing_files": missing, "folder": str(folder)}
