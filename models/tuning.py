@@ -1,0 +1,56 @@
+"""Hyper-parameter search on a validation split carved from the training side; the test split is never looked at.
+
+`SEARCH` is the grid per model family; `SERVED_DEFAULTS: dict[str, dict] = {
+    "ease": {"l2": 200.0, "weighting": "binary", "input_weighting": "log"},
+    "als": {"factors": 64, "regularization": 0.1, "alpha": 10.0, "weighting": "log", "iterations": 20},
+    "rp3beta": {"alpha": 0.8, "beta": 0.3},
+    "weights": {"ease": 1.0, "als": 1.0, "rp3beta": 1.0},
+}
+
+
+def validation_split(train: sp.csr_matrix, seed: int = 7) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    return random_per_user(train, test_share=0.2, seed=seed)
+
+
+def ndcg_on(model: Recommender, validation: sp.csr_matrix) -> float:
+    users = np.flatnonzero(np.diff(validation.indptr) > 0)
+    items, _ = model.recommend(users, 10)
+    return ranking_metrics(items, validation[users])["ndcg@10"]
+
+
+def tune_family(family: str, fit_side: sp.csr_matrix, validation: sp.csr_matrix,
+                grid: list[dict] | None = None) -> tuple[dict, list[dict]]:
+    """Fit every grid point on `fit_side`, score nDCG@10 on `validation`; return the best params and all trials."""
+    trials = []
+    for params in grid or SEARCH[family]:
+        started = time.perf_counter()
+        model = FAMILIES[family](**params).fit(fit_side)
+        trials.append({"family": family, "params": params, "ndcg@10": ndcg_on(model, validation),
+                       "seconds": round(time.perf_counter() - started, 2)})
+    return max(trials, key=lambda t: t["ndcg@10"])["params"], trials
+
+
+def served_hybrid(params: dict[str, dict], content: Recommender | None = None) -> Hybrid:
+    """The served method: tuned EASE anchored, tuned ALS and RP3beta, and (where features exist) content."""
+    components: dict[str, Recommender] = {"ease": EASE(**params["ease"]), "als": ALS(**params["als"]),
+                                          "rp3beta": RP3Beta(**params["rp3beta"])}
+    if content is not None:
+        components["content"] = content
+    weights = params.get("weights") or {name: 1.0 for name in components}
+    return Hybrid(components, {name: weights.get(name, 0.0) for name in components})
+
+
+def tune_served(train: sp.csr_matrix, content: Recommender | None = None) -> tuple[dict, list[dict]]:
+    """Tune EASE and ALS, then the blend weights, all on a validation split of `train`."""
+    fit_side, validation = validation_split(train)
+    trials: list[dict] = []
+    params: dict[str, dict] = {}
+    for family in ("ease", "als", "rp3beta"):
+        params[family], family_trials = tune_family(family, fit_side, validation)
+        trials += family_trials
+    hybrid = served_hybrid(params, content).fit(fit_side)
+    blends = hybrid.fit_weights(validation, anchor="ease")
+    trials += [{"family": "hybrid", "params": {k: v for k, v in t.items() if k != "ndcg@10"},
+                "ndcg@10": t["ndcg@10"]} for t in blends]
+    params["weights"] = hybrid.weights
+    return params, trials
