@@ -1,6 +1,37 @@
 """Hyper-parameter search on a validation split carved from the training side; the test split is never looked at.
 
-`SEARCH` is the grid per model family; `SERVED_DEFAULTS: dict[str, dict] = {
+`SEARCH` is the grid per model family; `SERVED_DEFAULTS` are the values the last full tuning on HetRec chose, used
+where a run cannot afford to tune (the `recommend-batch` command without `--tune`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from models.base import Recommender
+from models.factorization import ALS, BPR
+from models.hybrid import Hybrid
+from models.item_based import EASE, RP3Beta
+from models.metrics import ranking_metrics
+from models.splits import random_per_user
+
+FAMILIES: dict[str, Callable[..., Recommender]] = {"ease": EASE, "als": ALS, "rp3beta": RP3Beta, "bpr": BPR}
+
+SEARCH: dict[str, list[dict]] = {
+    "ease": [{"l2": l2, "weighting": "binary", "input_weighting": w}
+             for l2 in (100.0, 200.0, 400.0) for w in ("binary", "log")],
+    "als": [{"factors": f, "regularization": r, "alpha": a, "weighting": "log", "iterations": 20}
+            for f, r, a in ((64, 0.1, 10.0), (64, 1.0, 20.0), (128, 5.0, 10.0), (128, 1.0, 40.0))],
+    "rp3beta": [{"alpha": a, "beta": b} for a, b in ((1.0, 0.3), (0.8, 0.3), (1.0, 0.5))],
+    "bpr": [{"factors": f, "learning_rate": lr, "regularization": 0.01, "iterations": 100}
+            for f, lr in ((64, 0.05), (128, 0.1))],
+}
+
+SERVED_DEFAULTS: dict[str, dict] = {
     "ease": {"l2": 200.0, "weighting": "binary", "input_weighting": "log"},
     "als": {"factors": 64, "regularization": 0.1, "alpha": 10.0, "weighting": "log", "iterations": 20},
     "rp3beta": {"alpha": 0.8, "beta": 0.3},
