@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from echotune.settings import Settings
@@ -158,6 +158,33 @@ def demo_command(
     run_demo(data, serve, dagster_port, streamlit_port)
 
 
+@app.command("recommend-batch")
+def recommend_batch_command(
+    interactions: Annotated[Path, typer.Option("--interactions", help="TSV, CSV or Parquet file of interactions.")],
+    user_col: Annotated[str, typer.Option("--user-col")],
+    item_col: Annotated[str, typer.Option("--item-col")],
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write user,item,rank (CSV).")],
+    weight_col: Annotated[str | None, typer.Option("--weight-col", help="Play counts; each row counts once without it.")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, help="Recommendations per user.")] = 20,
+    tune: Annotated[bool, typer.Option("--tune", help="Tune on a validation split of this file first (slower).")] = False,
+) -> None:
+    """Train the served method (the tuned hybrid of EASE, ALS and RP3beta) and write top-k for every user.
+
+    Items a user already has are never recommended to them; rank 1 is the best.
+    """
+    from models.batch import read_interactions, recommend_batch
+
+    with _user_errors():
+        data = read_interactions(interactions, user_col, item_col, weight_col)
+        with _progress(enabled=True, counts=True) as progress:
+            task = progress.add_task("reading", total=None)
+            report = recommend_batch(data, out_path, k, tune,
+                                     lambda what, done, total: progress.update(task, description=what,
+                                                                               completed=done, total=total))
+    out.print(f"wrote {report['rows']:,} recommendations for {report['users']:,} users "
+              f"({report['items']:,} items) to {out_path}")
+
+
 @app.command("status")
 def status_command(db: DbOption = None) -> None:
     """What the warehouse holds: rows per table and the latest imports."""
@@ -178,8 +205,9 @@ def status_command(db: DbOption = None) -> None:
     out.print(imports)
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+def _progress(enabled: bool, counts: bool = False) -> Progress:
+    done = MofNCompleteColumn() if counts else DownloadColumn()
+    return Progress(TextColumn("{task.description}"), BarColumn(), done, TimeRemainingColumn(),
                     console=err, disable=not enabled, transient=True)
 
 
