@@ -199,3 +199,22 @@ def coverage(con, listener: str | None) -> dict:
         FROM plays p LEFT JOIN tracks t ON t.track_key = {track_key_sql('p')} AND t.enriched
         WHERE ? IS NULL OR p.listener = ?""", [listener, listener]).fetchone()
     return {"music_plays": row[0], "enriched_plays": row[1], "share": row[1] / row[0] if row[0] else 0.0}
+
+
+def model_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return df(con, "SELECT run_id, evaluated_at, gate_dataset, tuned_params FROM model_runs ORDER BY evaluated_at DESC")
+
+
+def run_evaluation(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+    return df(con, """SELECT dataset, model, users, ndcg_at_10, precision_at_10, recall_at_20, map_at_10, hit_at_10,
+                             coverage, novelty, diversity, popularity_bias, vs_popularity, vs_reference, fit_seconds
+                      FROM model_evaluations WHERE run_id = ? ORDER BY dataset, ndcg_at_10 DESC""", [run_id])
+
+
+def evaluation_history(con: duckdb.DuckDBPyConnection, metric: str) -> pd.DataFrame:
+    allowed = {"ndcg_at_10", "precision_at_10", "recall_at_20", "map_at_10", "hit_at_10", "coverage", "novelty",
+               "diversity", "popularity_bias"}
+    if metric not in allowed:
+        raise ValueError(f"unknown metric {metric!r}")
+    return df(con, f"SELECT evaluated_at, dataset, model, {metric} AS value FROM model_evaluations "
+                   "ORDER BY evaluated_at, dataset, model")

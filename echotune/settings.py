@@ -10,6 +10,9 @@
 | ECHOTUNE_LASTFM_DIR | the HetRec 2011 Last.fm set | $ECHOTUNE_HOME/lastfm_hetrec2011 |
 | ECHOTUNE_SESSION_GAP_MINUTES | silence that ends a listening session | 30 |
 | ECHOTUNE_MEMORY_LIMIT | DuckDB memory limit for imports (spills to disk beyond it) | 3GB |
+| ECHOTUNE_MODELS_DIR | trained model bundles (candidate and served) | $ECHOTUNE_HOME/models |
+| ECHOTUNE_PLAY_RULE | what counts as a play for model confidence: 30s, 50% or finished | 30s |
+| MONGODB_URI | MongoDB for feedback and served recommendations; unset: embedded montydb in $ECHOTUNE_HOME/operational | unset |
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ class Settings:
     lastfm_dir: Path
     session_gap_minutes: int
     memory_limit: str
+    models_dir: Path
+    play_rule: str
+    mongodb_uri: str | None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +53,7 @@ class Settings:
             lastfm_dir=_path("ECHOTUNE_LASTFM_DIR", home / "lastfm_hetrec2011"),
             session_gap_minutes=int(os.environ.get("ECHOTUNE_SESSION_GAP_MINUTES", "30")),
             memory_limit=os.environ.get("ECHOTUNE_MEMORY_LIMIT", "3GB"),
+            models_dir=_path("ECHOTUNE_MODELS_DIR", home / "models"),
+            play_rule=os.environ.get("ECHOTUNE_PLAY_RULE", "30s"),
+            mongodb_uri=os.environ.get("MONGODB_URI") or None,
         )

@@ -7,6 +7,7 @@ Spotify listener joins them as one more user, matched by lower-cased artist name
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
@@ -36,10 +37,12 @@ def listeners_with_hetrec(con: duckdb.DuckDBPyConnection) -> Interactions:
     return Interactions.from_frame(pd.concat([con.sql(HETREC).df(), con.sql(LISTENER_ARTISTS).df()]))
 
 
-def listener_temporal_split(con: duckdb.DuckDBPyConnection) -> tuple[sp.csr_matrix, sp.csr_matrix, list[int]]:
+def listener_temporal_split(con: duckdb.DuckDBPyConnection
+                            ) -> tuple[sp.csr_matrix, sp.csr_matrix, list[int], np.ndarray]:
     """Each listener's last 20% of listening time held out (new artists only), HetRec users as training background.
 
-    Returns train, test (same users x items) and the row indices of the Spotify listeners, the only users scored.
+    Returns train, test (same users x items), the row indices of the Spotify listeners (the only users scored)
+    and the item labels.
     """
     events = con.sql(LISTENER_ARTIST_PLAYS).df()
     train_events, test_events = temporal_per_user(events)
@@ -53,7 +56,7 @@ def listener_temporal_split(con: duckdb.DuckDBPyConnection) -> tuple[sp.csr_matr
     train = _aligned(pd.concat([background, train_counts]), users, items, data.shape)
     test = _aligned(test_counts, users, items, data.shape)
     listeners = sorted(users[u] for u in train_counts["user"].unique())
-    return train, test, listeners
+    return train, test, listeners, data.items
 
 
 def _aligned(frame: pd.DataFrame, users: dict, items: dict, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -62,3 +65,26 @@ def _aligned(frame: pd.DataFrame, users: dict, items: dict, shape: tuple[int, in
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
     return matrix
+
+
+ARTIST_CONTENT = """
+SELECT lower(artist_name) AS item, avg(danceability) AS danceability, avg(energy) AS energy, avg(valence) AS valence,
+       avg(tempo) AS tempo, avg(loudness) AS loudness, avg(speechiness) AS speechiness,
+       avg(acousticness) AS acousticness, avg(instrumentalness) AS instrumentalness, avg(liveness) AS liveness,
+       avg(popularity) AS popularity, avg(release_year) AS release_year, mode(genre) AS genre,
+       mode(subgenre) AS subgenre
+FROM track_features GROUP BY 1"""
+
+
+def artist_content_frame(con: duckdb.DuckDBPyConnection, items: np.ndarray) -> pd.DataFrame:
+    """Catalog features averaged per artist, one row per item in `items` (empty where the catalog has none)."""
+    features = con.sql(ARTIST_CONTENT).df().set_index("item")
+    return features.reindex(pd.Index(items, name="item")).reset_index(drop=True)
+
+
+def artist_content_model(con: duckdb.DuckDBPyConnection, items: np.ndarray):
+    """A ContentKNN over `items`' catalog features, or None when the catalog describes none of them."""
+    from models.content import ContentKNN, content_vectors
+
+    vectors = content_vectors(artist_content_frame(con, items))
+    return ContentKNN(vectors) if vectors.size and (~np.isnan(vectors).any(axis=1)).any() else None

@@ -32,8 +32,9 @@ class Hybrid(Recommender):
         self.weights = weights or {name: 1.0 for name in components}
 
     def _fit(self, train: sp.csr_matrix) -> None:
-        for model in self.components.values():
-            model.fit(train)
+        for name, model in self.components.items():
+            if self.weights.get(name) or name == "ease":  # EASE is always kept: explanations read its weights
+                model.fit(train)
 
     def component_scores(self, users: np.ndarray) -> dict[str, np.ndarray]:
         return {name: _z(model, users) for name, model in self.components.items() if self.weights.get(name)}
@@ -57,6 +58,9 @@ class Hybrid(Recommender):
         """
         users = np.flatnonzero(np.diff(validation.tocsr().indptr) > 0)
         anchor = anchor or next(iter(self.components))
+        for name, model in self.components.items():
+            if model.train is None:
+                model.fit(self.train)
         parts = {name: _z(model, users) for name, model in self.components.items()}
         exclude = self.train[users]
         others = [name for name in self.components if name != anchor]

@@ -61,13 +61,23 @@ def tune_family(family: str, fit_side: sp.csr_matrix, validation: sp.csr_matrix,
     return max(trials, key=lambda t: t["ndcg@10"])["params"], trials
 
 
-def served_hybrid(params: dict[str, dict], content: Recommender | None = None) -> Hybrid:
-    """The served method: tuned EASE anchored, tuned ALS and RP3beta, and (where features exist) content."""
+SERVABLE = ("hybrid", "ease", "als", "rp3beta", "bpr")
+
+
+def served_hybrid(params: dict[str, dict], content: Recommender | None = None, method: str = "hybrid") -> Hybrid:
+    """The served method: tuned EASE anchored, tuned ALS and RP3beta, and (where features exist) content.
+
+    `method` other than "hybrid" serves one family alone (EASE is still fitted: explanations come from its weights).
+    """
+    if method not in SERVABLE:
+        raise ValueError(f"unknown method {method!r}: choose one of {', '.join(SERVABLE)}")
     components: dict[str, Recommender] = {"ease": EASE(**params["ease"]), "als": ALS(**params["als"]),
                                           "rp3beta": RP3Beta(**params["rp3beta"])}
+    if method == "bpr":
+        components["bpr"] = BPR(**params.get("bpr", {}))
     if content is not None:
         components["content"] = content
-    weights = params.get("weights") or {name: 1.0 for name in components}
+    weights = (params.get("weights") or {name: 1.0 for name in components}) if method == "hybrid" else {method: 1.0}
     return Hybrid(components, {name: weights.get(name, 0.0) for name in components})
 
 

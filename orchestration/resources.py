@@ -2,12 +2,17 @@
 
 
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource
 
 from warehouse.connection import read_connection, write_connection
+
+if TYPE_CHECKING:
+    from serving.registry import ModelRegistry
+    from serving.store import OperationalStore
 
 
 class WarehouseResource(ConfigurableResource):
@@ -31,3 +36,27 @@ class SourcesResource(ConfigurableResource):
     catalog_dir: str
     lastfm_dir: str
     session_gap_minutes: int = 30
+
+
+class ModelsResource(ConfigurableResource):
+    """Where trained bundles are kept, and what counts as a play when building confidence."""
+
+    models_dir: str
+    play_rule: str = "30s"
+
+    def registry(self) -> "ModelRegistry":
+        from serving.registry import ModelRegistry
+
+        return ModelRegistry(Path(self.models_dir))
+
+
+class OperationalStoreResource(ConfigurableResource):
+    """Feedback and served recommendations: MongoDB when a URI is given, embedded montydb in `home` otherwise."""
+
+    home: str
+    mongodb_uri: str | None = None
+
+    def store(self) -> "OperationalStore":
+        from serving.store import OperationalStore
+
+        return OperationalStore.connect(self.mongodb_uri, Path(self.home))

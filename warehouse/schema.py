@@ -146,7 +146,23 @@ LASTFM = [
     "CREATE TABLE IF NOT EXISTS lastfm_user_friends (user_id INTEGER NOT NULL, friend_id INTEGER NOT NULL)",
 ]
 
-STORED_TABLES = [PLAYS, QUARANTINE, IMPORTS, IMPORT_RUNS, LIBRARY_ITEMS, PLAYLISTS, PLAYLIST_ITEMS, CATALOG_TRACKS, CATALOG_ARTISTS, *LASTFM]
+# Kept across runs (appended, never rebuilt) so metrics can be followed over time.
+MODEL_EVALUATIONS = """
+CREATE TABLE IF NOT EXISTS model_evaluations (
+    run_id VARCHAR NOT NULL, evaluated_at TIMESTAMP NOT NULL, dataset VARCHAR NOT NULL, model VARCHAR NOT NULL,
+    users INTEGER, precision_at_10 DOUBLE, recall_at_20 DOUBLE, ndcg_at_10 DOUBLE, map_at_10 DOUBLE,
+    hit_at_10 DOUBLE, coverage DOUBLE, novelty DOUBLE, diversity DOUBLE, popularity_bias DOUBLE,
+    fit_seconds DOUBLE, vs_popularity DOUBLE, vs_reference DOUBLE, params VARCHAR
+)"""
+
+MODEL_RUNS = """
+CREATE TABLE IF NOT EXISTS model_runs (
+    run_id VARCHAR NOT NULL, evaluated_at TIMESTAMP NOT NULL, gate_dataset VARCHAR NOT NULL,
+    tuned_params VARCHAR NOT NULL, trials VARCHAR NOT NULL
+)"""
+
+STORED_TABLES = [PLAYS, QUARANTINE, IMPORTS, IMPORT_RUNS, LIBRARY_ITEMS, PLAYLISTS, PLAYLIST_ITEMS, CATALOG_TRACKS, CATALOG_ARTISTS, *LASTFM,
+                 MODEL_EVALUATIONS, MODEL_RUNS]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,35 @@
+"""What listeners get: the gated model promoted, top tracks and artists per listener with their evidence."""
+
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from orchestration.resources import ModelsResource, OperationalStoreResource, WarehouseResource
+
+GROUP = "serving"
+TRACKS_PER_LISTENER = 50
+ARTISTS_PER_LISTENER = 20
+
+
+@asset(group_name=GROUP, deps=["served_model"])
+def recommendations(context: AssetExecutionContext, warehouse: WarehouseResource, models: ModelsResource,
+                    operational: OperationalStoreResource) -> MaterializeResult:
+    """Top tracks and artists per listener with score, each model's share and an explanation from the evidence.
+    Runs only after the model gate passed: it promotes the candidate to served, replaces the recommendations
+    table and the operational store's served documents (which expire after a week). Disliked and never-again
+    items are left out."""
+    from serving.batch import recommend_everyone
+
+    bundle = models.registry().promote()
+    store = operational.store()
+    frame = recommend_everyone(bundle, store, TRACKS_PER_LISTENER, ARTISTS_PER_LISTENER)
+    with warehouse.writer() as con:
+        con.execute("CREATE OR REPLACE TABLE recommendations AS SELECT * FROM frame")
+        served = sum(store.save_served(listener, group.drop(columns="listener").to_dict("records"), bundle.version)
+                     for listener, group in frame.groupby("listener"))
+        sample = con.sql("SELECT listener, rank, item_type, artist_name, track_name, round(score, 2) AS score, "
+                         "explanation FROM recommendations WHERE rank <= 3 ORDER BY listener, item_type, rank").df()
+    context.log.info(f"served {served} recommendations from model {bundle.version}")
+    return MaterializeResult(metadata={
+        "rows": len(frame), "listeners": int(frame["listener"].nunique()) if len(frame) else 0,
+        "model_version": bundle.version, "method": bundle.method, "served_documents": served,
+        "operational_store": store.engine, "sample": MetadataValue.md(sample.to_markdown(index=False))})

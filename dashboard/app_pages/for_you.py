@@ -1,0 +1,85 @@
+"""For you: recommendations per listener with the evidence behind each, feedback buttons, constraints, similar-to."""
+
+import streamlit as st
+
+from dashboard.serving import served_bundle, store
+from serving.requests import Constraints, recommend_artists, recommend_tracks, similar_tracks
+
+st.title("For you")
+bundle = served_bundle()
+if bundle is None:
+    st.info("No model has passed the gate yet. Materialize the recommendations asset in the Dagster UI "
+            "(or run `make demo`); the Models page shows the gate's status.")
+    st.stop()
+
+feedback = store()
+tracks = bundle.tracks
+with st.sidebar:
+    listener = st.selectbox("Listener", bundle.listeners, key="fy_listener")
+    st.caption("Mood and tempo")
+    valence = st.slider("Valence (sad → happy)", 0.0, 1.0, (0.0, 1.0), 0.05, key="fy_valence")
+    energy = st.slider("Energy (calm → intense)", 0.0, 1.0, (0.0, 1.0), 0.05, key="fy_energy")
+    tempo = st.slider("Tempo (BPM)", 40, 220, (40, 220), 5, key="fy_tempo")
+    genres = st.multiselect("Genres", sorted(set(bundle.genre_lower) - {""}), key="fy_genres")
+    seed_artists = st.multiselect("More like these artists", sorted(tracks["artist_name"].unique()),
+                                  key="fy_seed_artists")
+    per_artist = st.number_input("At most per artist", 1, 10, 2, key="fy_per_artist")
+
+constraints = Constraints(
+    valence=valence if valence != (0.0, 1.0) else None, energy=energy if energy != (0.0, 1.0) else None,
+    tempo=tempo if tempo != (40, 220) else None, genres=tuple(genres), seed_artists=tuple(seed_artists),
+    per_artist=int(per_artist))
+blocked = feedback.blocked(listener)
+profile = bundle.profile_means.loc[listener] if listener in bundle.profile_means.index else None
+if profile is not None and profile.get("enriched_share") is not None:
+    st.caption(f"Your taste profile rests on the {profile['enriched_share']:.0%} of your listening the catalog "
+               f"describes; collaborative evidence comes from {len(bundle.listener_artist_plays.get(listener, {}))} "
+               f"of your artists. Model {bundle.method}, version {bundle.version[:8]}.")
+
+
+def feedback_buttons(kind: str, item_id: str, label: str) -> None:
+    like, dislike, never = st.columns(3)
+    for column, action, icon in ((like, "like", ":material/thumb_up:"), (dislike, "dislike", ":material/thumb_down:"),
+                                 (never, "never", ":material/block:")):
+        if column.button("", icon=icon, key=f"{action}_{kind}_{item_id}", help=f"{action.title()} {label}"):
+            feedback.record_feedback(listener, kind, item_id, action, label)
+            st.toast(f"{action.title()}: {label}" + (" — it will not be recommended again."
+                                                     if action != "like" else ""))
+            st.rerun()
+
+
+tab_tracks, tab_artists, tab_similar = st.tabs(["Tracks", "Artists", "Similar to…"])
+with tab_tracks:
+    recs = recommend_tracks(bundle, listener, constraints, n=20, blocked_tracks=blocked["track"],
+                            blocked_artists=blocked["artist"])
+    if recs.empty:
+        st.warning("Nothing in the catalog matches these constraints. Widen the sliders or drop a genre.")
+    for rec in recs.itertuples():
+        text, buttons = st.columns([5, 1])
+        text.markdown(f"**{rec.rank}. {rec.track_name}** — {rec.artist_name}  \n"
+                      f"<small>{rec.explanation} · {rec.genre or 'genre unknown'} · energy {rec.energy:.2f} · "
+                      f"valence {rec.valence:.2f} · {rec.tempo:.0f} BPM · collaborative "
+                      f"{rec.share_collaborative:.0%} / taste {rec.share_content:.0%}</small>",
+                      unsafe_allow_html=True)
+        with buttons:
+            feedback_buttons("track", rec.item_id, f"{rec.track_name} by {rec.artist_name}")
+with tab_artists:
+    artists = recommend_artists(bundle, listener, n=15, blocked=blocked["artist"])
+    for rec in artists.itertuples():
+        text, buttons = st.columns([5, 1])
+        shares = " / ".join(f"{name[6:]} {getattr(rec, name):.0%}" for name in artists.columns
+                            if name.startswith("share_"))
+        text.markdown(f"**{rec.rank}. {rec.artist_name}**  \n<small>{rec.explanation} · {shares}</small>",
+                      unsafe_allow_html=True)
+        with buttons:
+            feedback_buttons("artist", rec.item_id, rec.artist_name)
+with tab_similar:
+    labels = (tracks["track_name"] + " — " + tracks["artist_name"]).tolist()
+    picked = st.selectbox("Track", range(len(labels)), format_func=labels.__getitem__, index=None,
+                          placeholder="Type to search the catalog", key="similar_track")
+    if picked is not None:
+        st.dataframe(similar_tracks(bundle, tracks["track_id"].iloc[picked], 10)[
+            ["track_name", "artist_name", "genre", "energy", "valence", "tempo", "similarity"]],
+            hide_index=True, width="stretch")
+with st.expander(f"Your feedback ({len(feedback.feedback(listener))})"):
+    st.dataframe(feedback.feedback(listener), hide_index=True, width="stretch")
