@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, Definitions, build_sensor_context, materialize
+from dagster import AssetSelection, DagsterInstance, Definitions, build_sensor_context, materialize
 
 from tests.conftest import fingerprint
 
@@ -16,7 +16,12 @@ EXPECTED_ASSETS = {
                   "catalog_artists", "lastfm_user_artists", "lastfm_artists", "lastfm_tags", "lastfm_user_friends"},
     "warehouse": {"tracks", "artists", "albums", "listeners", "listening_sessions", "daily_listening",
                   "monthly_discovery", "hourly_listening"},
+    "features": {"user_item_matrix", "track_features", "taste_profiles"},
+    "evaluation": {"model_evaluation"},
+    "models": {"served_model"},
+    "serving": {"recommendations"},
 }
+DATA_GROUPS = ("ingestion", "warehouse")
 
 
 def _defs() -> Definitions:
@@ -25,8 +30,10 @@ def _defs() -> Definitions:
     return importlib.reload(module).defs  # settings are read from the environment at load
 
 
-def _materialize_all(defs: Definitions):
-    return materialize([*defs.assets, *defs.asset_checks], resources=defs.resources, instance=DagsterInstance.ephemeral())
+def _materialize_all(defs: Definitions, groups: tuple[str, ...] = DATA_GROUPS):
+    """The data groups by default: these tests are about ingestion; tests/test_recommend_flow.py covers models."""
+    return materialize([*defs.assets, *defs.asset_checks], resources=defs.resources,
+                       instance=DagsterInstance.ephemeral(), selection=AssetSelection.groups(*groups))
 
 
 def test_definitions_load_like_dagster_dev(env) -> None:
@@ -40,6 +47,7 @@ def test_definitions_load_like_dagster_dev(env) -> None:
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, f"{key} has no description for operators"
     assert defs.resolve_job_def("import_exports") is not None
+    assert defs.resolve_job_def("refresh_models") is not None
 
 
 def test_materialize_fixtures_with_checks(env, db: Path) -> None:
