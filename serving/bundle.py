@@ -16,7 +16,7 @@ from models.content import content_vectors
 from models.hybrid import Hybrid
 from models.interactions import Interactions
 
-EXPLAINED_FEATURES = ["energy", "valence", "danceability", "acousticness", "tempo", "instrumentalness"]
+EXPLAINED_FEATURES = ["energy", "valence", "danceability", "acousticness", "tempo"]
 
 
 @dataclass

@@ -82,3 +82,36 @@ def fingerprint(db_path: Path) -> dict[str, tuple[int, str]]:
         return result
     finally:
         con.close()
+
+
+def fixture_env(home: Path) -> dict[str, str]:
+    return {"ECHOTUNE_HOME": str(home), "ECHOTUNE_DB": str(home / "wh.duckdb"),
+            "ECHOTUNE_EXPORTS_DIR": str(FIXTURES / "exports"), "ECHOTUNE_LANDING_DIR": str(home / "landing"),
+            "ECHOTUNE_CATALOG_DIR": str(FIXTURES / "catalog"),
+            "ECHOTUNE_LASTFM_DIR": str(FIXTURES / "lastfm_hetrec2011")}
+
+
+@pytest.fixture(scope="session")
+def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with every asset materialized on the fixtures and the candidate model promoted by hand.
+
+    The fixtures are too small for any model to pass the gate (tests/test_recommend_flow.py shows it blocking), so
+    the pages under test get their model this way; on real data the recommendations asset promotes it.
+    """
+    import importlib
+
+    from dagster import DagsterInstance, materialize
+
+    from serving.registry import ModelRegistry
+
+    home = tmp_path_factory.mktemp("served_home")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in fixture_env(home).items():
+            patch.setenv(key, value)
+        import orchestration.definitions as module
+
+        defs = importlib.reload(module).defs
+        materialize([*defs.assets, *defs.asset_checks], resources=defs.resources,
+                    instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    ModelRegistry(home / "models").promote()
+    return home

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT
+from tests.conftest import ARTIFACTS, ROOT, fixture_env
 from warehouse.connection import write_connection
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,14 +34,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(fixture_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("browser")
-    db = home / "echotune.duckdb"
-    shutil.copy(fixture_warehouse, db)
+def app_url(served_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a private copy of a home with the fixtures imported and a model served."""
+    home = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(served_home, home, ignore=shutil.ignore_patterns("*.read.duckdb", "*.snapshots", "*.lock"))
+    db = home / "wh.duckdb"
     with write_connection(db):
-        pass
+        pass  # publishes this copy's own snapshot
     port = _free_port()
-    env = {**os.environ, "ECHOTUNE_DB": str(db), "ECHOTUNE_HOME": str(home)}
+    env = {**os.environ, **fixture_env(home)}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
@@ -115,4 +117,27 @@ def test_import_page_upload(app_url: str, browser, fixtures: Path, tmp_path: Pat
     success.wait_for(timeout=60_000)
     assert "30 new plays" in success.inner_text()
     page.screenshot(path=str(ARTIFACTS / "import_done.png"), full_page=True)
+    page.close()
+
+
+def test_for_you_recommendations_and_feedback(app_url: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/for-you")
+    page.wait_for_selector("text=For you", timeout=60_000)
+    first = page.locator("[data-testid='stMarkdownContainer']").filter(has_text=re.compile(r"^1\. ")).first
+    first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert any(word in first.inner_text() for word in ("you played", "close to your", "ranked by"))
+    before = first.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "for_you.png"), full_page=True)
+    page.get_by_role("button", name="thumb_down").first.click()
+    page.wait_for_selector("text=it will not be recommended again", timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert first.inner_text() != before
+    page.screenshot(path=str(ARTIFACTS / "for_you_after_dislike.png"), full_page=True)
+    page.goto(f"{app_url}/models")
+    page.wait_for_selector(".vega-embed", timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "models.png"), full_page=True)
     page.close()

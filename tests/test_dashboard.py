@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import queries as q
 from warehouse.derived import track_key_sql
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fixture_env
 from warehouse.connection import read_connection, write_connection
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -30,6 +30,13 @@ def app_env(fixture_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
         pass  # publishes this copy's own snapshot
     monkeypatch.setenv("ECHOTUNE_DB", str(db))
     return db
+
+
+@pytest.fixture
+def served_env(served_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for key, value in fixture_env(served_home).items():
+        monkeypatch.setenv(key, value)
+    return served_home
 
 
 def _run(page: str | None = None) -> AppTest:
@@ -129,3 +136,40 @@ def test_reads_keep_working_during_a_materialization(app_env: Path, fixtures: Pa
     at = AppTest.from_file(APP, default_timeout=60).run()
     plays = {m.label: m.value for m in at.metric}["Plays"]
     assert int(plays.replace(",", "")) > 120_000  # the published snapshot now has the new plays
+
+
+def test_for_you_shows_evidence_and_feedback_removes_an_item(served_env: Path) -> None:
+    from serving.store import OperationalStore
+
+    at = _run("app_pages/for_you.py")
+    listener = at.selectbox(key="fy_listener").value
+    texts = [m.value for m in at.markdown if m.value.startswith("**1. ")]
+    assert texts, "a first recommendation is shown"
+    first = texts[0]
+    assert "you played" in first or "close to your" in first or "ranked by the collaborative" in first
+    dislike = next(b for b in at.button if b.key.startswith("dislike_track_"))
+    track_id = dislike.key.removeprefix("dislike_track_")
+    dislike.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    store = OperationalStore.connect(None, served_env)
+    assert track_id in store.blocked(listener)["track"]
+    assert not any(b.key == f"dislike_track_{track_id}" for b in at.button), "a disliked track is not shown again"
+
+
+def test_for_you_constraints_narrow_the_list(served_env: Path) -> None:
+    at = _run("app_pages/for_you.py")
+    at.slider(key="fy_energy").set_value((0.0, 0.3)).run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown if m.value.startswith("**")]
+    for text in shown:
+        if "energy " in text:
+            assert float(text.split("energy ")[1].split(" ")[0]) <= 0.3
+
+
+def test_models_page_shows_gate_and_every_model(served_env: Path) -> None:
+    at = _run("app_pages/models.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Gate"] == "blocked"  # fixtures are too small for the gate; the page says so
+    frames = [df.value for df in at.dataframe]
+    models = set().union(*(set(f["model"]) for f in frames if "model" in f))
+    assert {"popularity", "ease_reference", "hybrid", "als", "bpr"} <= models

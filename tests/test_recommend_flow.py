@@ -16,6 +16,7 @@ from dagster import AssetSelection, DagsterInstance, materialize
 from serving.registry import ModelRegistry
 from serving.requests import Constraints, recommend_artists, recommend_tracks, similar_tracks
 from serving.store import OperationalStore
+from tests.conftest import fixture_env
 
 
 def _defs():
@@ -39,13 +40,10 @@ def _materialized(result) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def fixture_run(tmp_path_factory, fixtures: Path):
+def fixture_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("fixture_models")
-    env = {"ECHOTUNE_HOME": str(home), "ECHOTUNE_DB": str(home / "wh.duckdb"),
-           "ECHOTUNE_EXPORTS_DIR": str(fixtures / "exports"), "ECHOTUNE_LANDING_DIR": str(home / "landing"),
-           "ECHOTUNE_CATALOG_DIR": str(fixtures / "catalog"), "ECHOTUNE_LASTFM_DIR": str(fixtures / "lastfm_hetrec2011")}
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
+        for key, value in fixture_env(home).items():
             patch.setenv(key, value)
         yield home, _run(_defs())
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.serving import served_bundle, store
+from dashboard.served import served_bundle, store
 from serving.requests import Constraints, recommend_artists, recommend_tracks, similar_tracks
 
 st.title("For you")
@@ -13,6 +13,8 @@ if bundle is None:
     st.stop()
 
 feedback = store()
+if note := st.session_state.pop("feedback_note", None):
+    st.toast(note, icon=":material/check:")
 tracks = bundle.tracks
 with st.sidebar:
     listener = st.selectbox("Listener", bundle.listeners, key="fy_listener")
@@ -43,8 +45,9 @@ def feedback_buttons(kind: str, item_id: str, label: str) -> None:
                                  (never, "never", ":material/block:")):
         if column.button("", icon=icon, key=f"{action}_{kind}_{item_id}", help=f"{action.title()} {label}"):
             feedback.record_feedback(listener, kind, item_id, action, label)
-            st.toast(f"{action.title()}: {label}" + (" — it will not be recommended again."
-                                                     if action != "like" else ""))
+            # shown after the rerun, which is what takes the item off the list
+            st.session_state["feedback_note"] = f"{action.title()}: {label}" + (
+                " — it will not be recommended again." if action != "like" else "")
             st.rerun()
 
 
@@ -57,7 +60,7 @@ with tab_tracks:
     for rec in recs.itertuples():
         text, buttons = st.columns([5, 1])
         text.markdown(f"**{rec.rank}. {rec.track_name}** — {rec.artist_name}  \n"
-                      f"<small>{rec.explanation} · {rec.genre or 'genre unknown'} · energy {rec.energy:.2f} · "
+                      f"<small>{rec.explanation} · {rec.genre if isinstance(rec.genre, str) else 'genre unknown'} · energy {rec.energy:.2f} · "
                       f"valence {rec.valence:.2f} · {rec.tempo:.0f} BPM · collaborative "
                       f"{rec.share_collaborative:.0%} / taste {rec.share_content:.0%}</small>",
                       unsafe_allow_html=True)

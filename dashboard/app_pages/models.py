@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import queries as q
 from dashboard.data import ask, connection
-from dashboard.serving import served_bundle
+from dashboard.served import served_bundle
 from models.evaluation import GATE_RATIO, QUALITY_RATIO, REFERENCE, SERVED
 
 st.title("Models")
@@ -28,10 +28,10 @@ vs_reference = gate.at[served_name, "vs_reference"] if served_name in gate.index
 cols = st.columns(4)
 cols[0].metric("Served model", method if bundle else "none yet",
                help=f"version {bundle.version}" if bundle else "The gate has not let a model through yet.")
-cols[1].metric("Gate", "passed" if ratio and ratio >= GATE_RATIO else "blocked",
+cols[1].metric("Gate", "passed" if ratio is not None and ratio >= GATE_RATIO else "blocked",
                help=f"Served nDCG@10 must be at least {GATE_RATIO:.0f}x popularity's on {latest['gate_dataset']}.")
-cols[2].metric("vs popularity", f"{ratio:.2f}x" if ratio else "n/a")
-cols[3].metric(f"vs {REFERENCE}", f"{vs_reference:.3f}x" if vs_reference else "n/a",
+cols[2].metric("vs popularity", f"{ratio:.2f}x" if ratio is not None else "n/a")
+cols[3].metric(f"vs {REFERENCE}", f"{vs_reference:.3f}x" if vs_reference is not None else "n/a",
                help=f"Target: {QUALITY_RATIO}x untuned EASE (lambda 200, binary, artists with 3+ listeners).")
 st.caption(f"Latest evaluation {latest['evaluated_at']:%Y-%m-%d %H:%M} UTC, run {latest['run_id']}.")
 
