@@ -16,7 +16,7 @@ STREAMLIT_PORT ?= 8501
 help:
 	@echo "make demo   install, import data, materialize every asset, start Dagster UI + Streamlit"
 	@echo "make test   install and run the whole test suite"
-	@echo "make bench  run the benchmarks in bench/ (see README for sizes)"
+	@echo "make bench  run the benchmarks in bench/ (import, serving, ALS at 360K scale; see README)"
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(CURDIR)/.tools && $(CURDIR)/.tools/bin/pip install -q uv; }
@@ -40,6 +40,8 @@ test: install browser
 
 bench: install
 	$(UV) run --frozen python bench/ingest.py
+	$(UV) run --frozen python bench/recommend.py
+	$(UV) run --frozen python bench/als.py
 
 clean:
 	rm -rf data .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from models.base import Recommender
+from models.base import Recommender, _exclusions
 from models.interactions import weighted
 
 
@@ -19,6 +19,7 @@ class _Factorization(Recommender):
     def _fit(self, train: sp.csr_matrix) -> None:
         model = self._build()
         model.fit(weighted(train, self.weighting), show_progress=False)
+        self._model = model
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
 
@@ -27,6 +28,16 @@ class _Factorization(Recommender):
 
     def item_vectors(self) -> np.ndarray:
         return self.item_factors
+
+    def recommend(self, users: np.ndarray, n: int, exclude_seen: bool = True,
+                  exclude: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """implicit's own batched top-k (BLAS and a C++ heap), not dense score rows: at 290K items it is the
+        difference between a minute and several for every user."""
+        mask = _exclusions(self.train, users, exclude_seen, exclude)
+        if mask is None:
+            mask = sp.csr_matrix((len(users), self.train.shape[1]), dtype=np.float32)
+        items, scores = self._model.recommend(users, mask, N=n, filter_already_liked_items=True)
+        return np.asarray(items), np.asarray(scores, dtype=np.float32)
 
     def params(self) -> dict:
         return {"factors": self.factors, "regularization": self.regularization, "iterations": self.iterations,
