@@ -1,7 +1,7 @@
-"""EASE (Steck, 2019): a closed-form item-item model, B = I - P / diag(P) with P = (X'X + lambda I)^-1.
+"""Item-item models: EASE (Steck, 2019), closed form B = I - P / diag(P) with P = (X'X + lambda I)^-1, and RP3beta.
 
-The item-item matrix is dense, so EASE keeps only items with enough listeners (and at most `max_items` of them);
-the rest are scored below every kept item, where they would land anyway.
+Their item-item matrices are dense, so each keeps a subset of items (EASE: enough listeners, at most `max_items`;
+RP3beta: the `max_items` most played) and scores the rest below every kept item.
 """
 
 from __future__ import annotations
@@ -13,7 +13,30 @@ from models.base import Recommender
 from models.interactions import weighted
 
 
-class EASE(Recommender):
+class _ItemItem(Recommender):
+    """Scores are the user's (weighted) row times an item-item matrix over `scored_items`; other items rank below
+    every scored one, where they would land anyway."""
+
+    scored_items: np.ndarray
+    weights: np.ndarray
+    _input: sp.csr_matrix
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        scored = np.asarray(self._input[users] @ self.weights, dtype=np.float32)
+        if len(self.scored_items) == self.train.shape[1]:
+            return scored
+        out = np.empty((len(users), self.train.shape[1]), np.float32)
+        out[:] = (scored.min(axis=1, keepdims=True) if scored.size else 0.0) - 1.0
+        out[:, self.scored_items] = scored
+        return out
+
+    def item_vectors(self) -> np.ndarray:
+        vectors = np.zeros((self.train.shape[1], len(self.scored_items)), np.float32)
+        vectors[self.scored_items] = self.weights
+        return vectors
+
+
+class EASE(_ItemItem):
     name = "ease"
 
     def __init__(self, l2: float = 200.0, weighting: str = "binary", min_users: int = 3,
@@ -29,7 +52,7 @@ class EASE(Recommender):
         kept = np.flatnonzero(listeners >= self.min_users)
         if len(kept) > self.max_items:
             kept = np.sort(kept[np.argsort(-listeners[kept], kind="stable")[:self.max_items]])
-        self.kept = self.scored_items = kept
+        self.scored_items = kept
         x = weighted(train[:, kept], self.weighting)
         gram = (x.T @ x).toarray().astype(np.float64)
         gram[np.diag_indices_from(gram)] += self.l2
@@ -39,25 +62,12 @@ class EASE(Recommender):
         self.weights = b.astype(np.float32)
         self._input = weighted(train[:, kept], self.input_weighting)
 
-    def scores(self, users: np.ndarray) -> np.ndarray:
-        kept_scores = np.asarray(self._input[users] @ self.weights, dtype=np.float32)
-        if len(self.kept) == self.train.shape[1]:
-            return kept_scores
-        out = np.empty((len(users), self.train.shape[1]), np.float32)
-        out[:] = (kept_scores.min(axis=1, keepdims=True) if kept_scores.size else 0.0) - 1.0
-        out[:, self.kept] = kept_scores
-        return out
-
-    def item_vectors(self) -> np.ndarray:
-        vectors = np.zeros((self.train.shape[1], len(self.kept)), np.float32)
-        vectors[self.kept] = self.weights
-        return vectors
-
     def params(self) -> dict:
-        return {"l2": self.l2, "weighting": self.weighting, "input_weighting": self.input_weighting, "min_users": self.min_users, "items_kept": len(self.kept)}
+        return {"l2": self.l2, "weighting": self.weighting, "input_weighting": self.input_weighting,
+                "min_users": self.min_users, "items_kept": len(self.scored_items)}
 
 
-class RP3Beta(Recommender):
+class RP3Beta(_ItemItem):
     """RP3beta (Paudel et al., 2017): three-step random walk user -> item -> user -> item, with each item's
     arrival probability divided by its popularity to the power beta, so the walk does not always end at hits."""
 
@@ -79,16 +89,6 @@ class RP3Beta(Recommender):
         np.fill_diagonal(walk, 0.0)
         self.weights = walk.astype(np.float32)
         self._input = x
-
-    def scores(self, users: np.ndarray) -> np.ndarray:
-        out = np.full((len(users), self.train.shape[1]), -1.0, np.float32)
-        out[:, self.scored_items] = np.asarray(self._input[users] @ self.weights)
-        return out
-
-    def item_vectors(self) -> np.ndarray:
-        vectors = np.zeros((self.train.shape[1], len(self.scored_items)), np.float32)
-        vectors[self.scored_items] = self.weights
-        return vectors
 
     def params(self) -> dict:
         return {"alpha": self.alpha, "beta": self.beta}

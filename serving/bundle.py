@@ -77,7 +77,7 @@ def build_bundle(version: str, model: Hybrid, data: Interactions, listener_plays
         version=version, items=data.items, listener_rows=rows,
         artist_scores={by_row[u]: scores[i] for i, u in enumerate(users)},
         artist_shares={by_row[u]: {name: z[i] for name, z in shares.items()} for i, u in enumerate(users)},
-        listener_artist_plays=plays, item_item=ease.weights, item_item_columns=ease.kept,
+        listener_artist_plays=plays, item_item=ease.weights, item_item_columns=ease.scored_items,
         tracks=tracks.reset_index(drop=True), track_vectors=unit.astype(np.float32),
         track_artist_column=np.array([columns.get(str(a).lower(), -1) for a in tracks["artist_name"]]),
         profiles=profile_vectors, profile_means=profiles.set_index("listener"),

@@ -80,10 +80,10 @@ def test_similar_items_share_listeners(hetrec) -> None:
 def test_ease_keeps_only_items_with_enough_listeners(hetrec) -> None:
     model = EASE(min_users=2).fit(hetrec.matrix)
     counts = np.diff(hetrec.matrix.tocsc().indptr)
-    assert set(model.kept) == set(np.flatnonzero(counts >= 2))
+    assert set(model.scored_items) == set(np.flatnonzero(counts >= 2))
     scores = model.scores(np.arange(2))
-    dropped = np.setdiff1d(np.arange(len(counts)), model.kept)
-    assert scores[:, dropped].max() < scores[:, model.kept].min()
+    dropped = np.setdiff1d(np.arange(len(counts)), model.scored_items)
+    assert scores[:, dropped].max() < scores[:, model.scored_items].min()
 
 
 def test_weightings_damp_heavy_counts(hetrec) -> None:
