@@ -53,6 +53,11 @@ def train_served(con: duckdb.DuckDBPyConnection, params: dict, feedback: list[di
     profiles = con.sql("SELECT * FROM taste_profiles").df()
     bundle = build_bundle(version, model, data, listener_plays, tracks, listener_tracks, profiles)
     bundle.method = method
+    # the Spotify spelling first (what the listener sees in their own history), then Last.fm's
+    bundle.display_names = dict(con.execute("""
+        SELECT lower(name), first(name ORDER BY priority, name) FROM (
+          SELECT artist_name AS name, 0 AS priority FROM user_item_matrix
+          UNION ALL SELECT name, 1 FROM lastfm_artists WHERE name IS NOT NULL) GROUP BY 1""").fetchall())
     return bundle, {"users": int(data.shape[0]), "artists": int(data.shape[1]), "listeners": len(bundle.listeners),
                     "catalog_tracks": len(tracks), "interactions": int(data.matrix.nnz),
                     "feedback_applied": applied, "with_taste_profile": len(bundle.profiles),

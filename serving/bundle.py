@@ -38,6 +38,7 @@ class ServingBundle:
     feature_spread: dict[str, float] = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     method: str = "hybrid"
+    display_names: dict[str, str] = field(default_factory=dict)  # lower-case artist -> as listeners spell it
     # Lower-cased lookups computed once, so a request only does array work.
     track_row: dict[str, int] = field(default_factory=dict)
     artist_lower: np.ndarray = field(default_factory=lambda: np.array([]))
@@ -47,6 +48,10 @@ class ServingBundle:
     @property
     def listeners(self) -> list[str]:
         return sorted(self.listener_rows)
+
+    def display_name(self, column: int) -> str:
+        item = str(self.items[column])
+        return self.display_names.get(item, item.title())
 
 
 def build_bundle(version: str, model: Hybrid, data: Interactions, listener_plays: pd.DataFrame,

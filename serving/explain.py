@@ -7,6 +7,8 @@ Content evidence: the audio features where a track sits closest to the listener'
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -25,14 +27,13 @@ def strongest_link(item_item: np.ndarray, kept: np.ndarray, plays: dict[int, flo
     return (int(own[valid][best]), float(contributions[best])) if contributions[best] > 0 else (-1, 0.0)
 
 
-def artist_evidence(names: np.ndarray, plays: dict[int, float], link: int, target: int) -> str:
+def artist_evidence(name: Callable[[int], str], plays: dict[int, float], link: int, target: int) -> str:
     if link < 0:
         return (f"ranked by the collaborative models from your {len(plays)} artists; no single one of them links "
-                f"strongly to {names[target].title()}")
+                f"strongly to {name(target)}")
     count = plays[link]
     times = f"{count:,.0f} times" if count >= 1 else "recently"
-    return (f"you played {names[link].title()} {times}; listeners who play {names[link].title()} "
-            f"also play {names[target].title()}")
+    return f"you played {name(link)} {times}; listeners who play {name(link)} also play {name(target)}"
 
 
 def closest_features(track: dict, reference: dict, spread: dict[str, float], k: int = 2) -> list[str]:

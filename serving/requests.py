@@ -11,6 +11,7 @@ import pandas as pd
 
 from models.hybrid import UNSCORED, standardized
 from serving.bundle import EXPLAINED_FEATURES, ServingBundle
+from serving.explain import artist_evidence, content_evidence, strongest_link
 
 CONTENT_WEIGHT = 1.0  # tracks: taste similarity beside the artist's collaborative score (weight 1)
 
@@ -30,8 +31,6 @@ class Constraints:
 
 def recommend_artists(bundle: ServingBundle, listener: str, n: int = 20,
                       blocked: set[str] = frozenset()) -> pd.DataFrame:
-    from serving.explain import artist_evidence, strongest_link
-
     scores = bundle.artist_scores[listener].copy()
     plays = bundle.listener_artist_plays.get(listener, {})
     scores[list(plays)] = -np.inf
@@ -47,9 +46,9 @@ def recommend_artists(bundle: ServingBundle, listener: str, n: int = 20,
         shares = {f"share_{name}": round(float(p[rank - 1] / total[rank - 1]), 3) if total[rank - 1] else 0.0
                   for name, p in parts.items()}
         rows.append({"rank": rank, "item_type": "artist", "item_id": str(bundle.items[column]),
-                     "artist_name": str(bundle.items[column]).title(), "track_name": None,
+                     "artist_name": bundle.display_name(int(column)), "track_name": None,
                      "score": round(float(scores[column]), 4), **shares,
-                     "explanation": artist_evidence(bundle.items, plays, link, int(column))})
+                     "explanation": artist_evidence(bundle.display_name, plays, link, int(column))})
     return pd.DataFrame(rows)
 
 
@@ -57,8 +56,6 @@ def recommend_tracks(bundle: ServingBundle, listener: str, constraints: Constrai
                      n: int = 20, blocked_tracks: set[str] = frozenset(),
                      blocked_artists: set[str] = frozenset()) -> pd.DataFrame:
     """Catalog tracks the listener has not played, within the constraints, one score from two kinds of evidence."""
-    from serving.explain import artist_evidence, content_evidence, strongest_link
-
     tracks = bundle.tracks
     allowed = _allowed(bundle, listener, constraints, blocked_tracks, blocked_artists)
     candidates = np.flatnonzero(allowed)
@@ -95,7 +92,7 @@ def recommend_tracks(bundle: ServingBundle, listener: str, constraints: Constrai
                    f"this track of theirs")
         elif cf >= ct and columns[i] >= 0:
             link, _ = strongest_link(bundle.item_item, bundle.item_item_columns, plays, int(columns[i]))
-            why = artist_evidence(bundle.items, plays, link, int(columns[i]))
+            why = artist_evidence(bundle.display_name, plays, link, int(columns[i]))
         else:
             why = content_evidence(track, reference, bundle.feature_spread, against)
         rows.append({"rank": rank, "item_type": "track", "item_id": track["track_id"],

@@ -135,3 +135,18 @@ def test_hybrid_learns_weights_on_validation_and_explains_shares(hetrec) -> None
 def test_top_n_breaks_ties_by_index() -> None:
     items, _ = top_n(np.array([[1.0, 2.0, 2.0, 0.5]]), 3)
     assert items.tolist() == [[1, 2, 0]]
+
+
+def test_approximate_ranking_agrees_with_exact_and_excludes_seen() -> None:
+    """The faiss path (used above 100K items) on a small matrix, forced on: same exclusions, near-exact lists."""
+    rng = np.random.default_rng(0)
+    matrix = sp.random(400, 3000, density=0.02, format="csr", random_state=1, dtype=np.float32) * 10
+    model = ALS(factors=16, iterations=5, regularization=0.1, approximate_above=0).fit(matrix)
+    users = np.arange(400)
+    banned = sp.csr_matrix((np.ones(400), (users, rng.integers(0, 3000, 400))), shape=matrix.shape)
+    approx, _ = model.recommend(users, 20, exclude=banned)
+    exact, _ = model._exact(users, 20, (matrix + banned).tocsr())
+    for user in users:
+        assert not set(approx[user]) & (set(matrix[user].indices) | set(banned[user].indices))
+    agreement = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(approx, exact)])
+    assert agreement > 0.9
