@@ -95,7 +95,7 @@ def approximate_top_n(model: _Factorization, users: np.ndarray, n: int, mask: sp
     Inner-product search becomes nearest-neighbour search by giving every item vector one more coordinate,
     sqrt(max_norm^2 - norm^2), and queries a zero there (Bachrach et al., 2014); IVF then scans 96 of its cells.
     Excluded items are filtered from n + (a typical user's exclusions) candidates; the few users left short fall back
-    to the exact top-n. On the 360K x 290K benchmark this agrees with exact ranking on 99.8% of the top 50.
+    to the exact top-n. bench/als.py reports how often it agrees with exact ranking (over 99% of the top 50).
     """
     index = model._ann or _build_index(model)
     model._ann = index
@@ -108,20 +108,32 @@ def approximate_top_n(model: _Factorization, users: np.ndarray, n: int, mask: sp
         chunk, rows = users[start:start + batch], mask[start:start + batch]
         queries = np.hstack([model.user_factors[chunk], np.zeros((len(chunk), 1), np.float32)])
         _, candidates = index.search(np.ascontiguousarray(queries), k)
-        owner = np.repeat(np.arange(len(chunk), dtype=np.int64), k)
-        excluded = np.repeat(np.arange(len(chunk), dtype=np.int64), np.diff(rows.indptr)) * n_items + rows.indices
-        keep = (candidates >= 0) & ~np.isin(owner * n_items + candidates.ravel(), excluded).reshape(candidates.shape)
-        first = np.argsort(~keep, axis=1, kind="stable")[:, :n]
-        items = np.take_along_axis(candidates, first, axis=1)
-        scores = np.einsum("ud,ukd->uk", model.user_factors[chunk], model.item_factors[np.maximum(items, 0)])
+        keep = (candidates >= 0) & ~_is_excluded(candidates, rows, n_items)
+        full = keep.sum(axis=1) >= n
+        chosen = keep & (np.cumsum(keep, axis=1) <= n)  # the first n kept, in the index's order
+        items = np.zeros((len(chunk), n), dtype=np.int64)
+        items[full] = candidates[full][chosen[full]].reshape(-1, n)
+        scores = np.einsum("ud,ukd->uk", model.user_factors[chunk], model.item_factors[items])
         order = np.argsort(-scores, axis=1, kind="stable")
         out_items[start:start + len(chunk)] = np.take_along_axis(items, order, axis=1)
         out_scores[start:start + len(chunk)] = np.take_along_axis(scores, order, axis=1)
-        short = np.flatnonzero(~np.take_along_axis(keep, first, axis=1).all(axis=1))
+        short = np.flatnonzero(~full)
         if len(short):
             exact_items, exact_scores = model._exact(chunk[short], n, rows[short])
             out_items[start + short], out_scores[start + short] = exact_items, exact_scores
     return out_items, out_scores
+
+
+def _is_excluded(candidates: np.ndarray, rows: sp.csr_matrix, n_items: int) -> np.ndarray:
+    """Whether each candidate is in its user's excluded row: one binary search in the CSR's (sorted) keys."""
+    rows = rows.tocsr()
+    rows.sort_indices()
+    excluded = np.repeat(np.arange(rows.shape[0], dtype=np.int64), np.diff(rows.indptr)) * n_items + rows.indices
+    if not len(excluded):
+        return np.zeros(candidates.shape, bool)
+    keys = np.arange(len(candidates), dtype=np.int64)[:, None] * n_items + candidates
+    found = np.minimum(np.searchsorted(excluded, keys), len(excluded) - 1)
+    return excluded[found] == keys
 
 
 def _build_index(model: _Factorization):

@@ -27,6 +27,7 @@ class Constraints:
     exclude_tracks: frozenset[str] = frozenset()
     exclude_artists: frozenset[str] = frozenset()
     per_artist: int = 2
+    freshness: float = 0.0  # weight of recency of release (z-scored year) beside the other evidence
 
 
 def recommend_artists(bundle: ServingBundle, listener: str, n: int = 20,
@@ -70,6 +71,9 @@ def recommend_tracks(bundle: ServingBundle, listener: str, constraints: Constrai
     if target is not None:
         content = standardized((bundle.track_vectors[candidates] @ target)[None, :])[0] * CONTENT_WEIGHT
     total = collaborative + content
+    if constraints.freshness:
+        years = bundle.tracks["release_year"].to_numpy(dtype=float)[candidates]
+        total = total + constraints.freshness * standardized(np.nan_to_num(years, nan=np.nanmin(years))[None, :])[0]
     order = np.lexsort((candidates, -total))
     picked, per_artist = [], {}
     candidate_artists = bundle.artist_lower[candidates]

@@ -80,6 +80,9 @@ def test_requests_respect_constraints_blocks_and_seeds(fixture_run) -> None:
     assert seed["track_id"] not in set(seeded["item_id"])
     assert all(e.startswith("close to your seeds") or "you played" in e for e in seeded["explanation"])
     assert similar_tracks(bundle, seed["track_id"], 3)["track_id"].ne(seed["track_id"]).all()
+    fresh = recommend_tracks(bundle, listener, Constraints(freshness=5.0, per_artist=50), n=10)
+    assert fresh["item_id"].map(dict(zip(bundle.tracks["track_id"], bundle.tracks["release_year"]))).mean() >= \
+        everything.head(10)["item_id"].map(dict(zip(bundle.tracks["track_id"], bundle.tracks["release_year"]))).mean()
 
 
 def test_explanations_quote_the_listeners_own_numbers(fixture_run) -> None:
