@@ -32,10 +32,10 @@ SEARCH: dict[str, list[dict]] = {
 }
 
 SERVED_DEFAULTS: dict[str, dict] = {
-    "ease": {"l2": 200.0, "weighting": "binary", "input_weighting": "log"},
+    "ease": {"l2": 100.0, "weighting": "binary", "input_weighting": "log"},
     "als": {"factors": 64, "regularization": 0.1, "alpha": 10.0, "weighting": "log", "iterations": 20},
     "rp3beta": {"alpha": 0.8, "beta": 0.3},
-    "weights": {"ease": 1.0, "als": 1.0, "rp3beta": 1.0},
+    "weights": {"ease": 1.0, "als": 1.0, "rp3beta": 0.5},
 }
 
 
