@@ -218,3 +218,15 @@ def evaluation_history(con: duckdb.DuckDBPyConnection, metric: str) -> pd.DataFr
         raise ValueError(f"unknown metric {metric!r}")
     return df(con, f"SELECT evaluated_at, dataset, model, {metric} AS value FROM model_evaluations "
                    "ORDER BY evaluated_at, dataset, model")
+
+
+def imported_playlists(con: duckdb.DuckDBPyConnection, listener: str) -> pd.DataFrame:
+    return df(con, "SELECT playlist_id, name, items, last_modified FROM playlists WHERE listener = ? ORDER BY name",
+              [listener])
+
+
+def imported_playlist_tracks(con: duckdb.DuckDBPyConnection, playlist_id: str) -> pd.DataFrame:
+    return df(con, """SELECT track_name, artist_name, album_name, CASE WHEN uri LIKE 'spotify:track:%'
+                             THEN substr(uri, 15) END AS track_id
+                      FROM playlist_items WHERE playlist_id = ? AND item_type = 'track' ORDER BY position""",
+              [playlist_id])

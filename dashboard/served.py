@@ -12,6 +12,7 @@ import streamlit as st
 
 from echotune.settings import Settings
 from serving.bundle import ServingBundle
+from serving.playlists import Playlists
 from serving.registry import SERVED, ModelRegistry
 from serving.store import OperationalStore
 
@@ -35,3 +36,7 @@ def _store(uri: str | None, home: str) -> OperationalStore:
 def store() -> OperationalStore:
     settings = Settings.from_env()
     return _store(settings.mongodb_uri, str(settings.home))
+
+
+def playlists() -> Playlists:
+    return Playlists(store())

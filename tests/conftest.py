@@ -115,3 +115,22 @@ def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     instance=DagsterInstance.ephemeral(), raise_on_error=False)
     ModelRegistry(home / "models").promote()
     return home
+
+
+@pytest.fixture(params=["montydb", "mongodb"])
+def store(request, tmp_path: Path):
+    """The operational store on each engine: embedded montydb always, MongoDB when MONGODB_URI names a server."""
+    import uuid
+
+    from serving.store import OperationalStore
+
+    if request.param == "montydb":
+        yield OperationalStore.connect(None, tmp_path)
+        return
+    uri = os.environ.get("MONGODB_URI")
+    if not uri:
+        pytest.skip("MongoDB contract run needs MONGODB_URI (no MongoDB server on this machine)")
+    database = f"echotune_test_{uuid.uuid4().hex[:8]}"
+    store = OperationalStore.connect(uri, tmp_path, database=database)
+    yield store
+    store.db.client.drop_database(database)

@@ -173,3 +173,49 @@ def test_models_page_shows_gate_and_every_model(served_env: Path) -> None:
     frames = [df.value for df in at.dataframe]
     models = set().union(*(set(f["model"]) for f in frames if "model" in f))
     assert {"popularity", "ease_reference", "hybrid", "als", "bpr"} <= models
+
+
+def test_playlists_from_for_you_edit_and_export(served_env: Path) -> None:
+    from serving.playlists import Playlists
+    from serving.store import OperationalStore
+
+    at = _run("app_pages/for_you.py")
+    listener = at.selectbox(key="fy_listener").value
+    at.text_input(key="fy_playlist_name").set_value("Morning").run()
+    at.button(key="fy_save_playlist").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = next(p for p in Playlists(OperationalStore.connect(None, served_env)).list(listener)
+                 if p["name"] == "Morning")
+    assert len(saved["tracks"]) > 1
+
+    at.switch_page("app_pages/playlists.py").run()
+    at.selectbox(key="pl_listener").set_value(listener).run()
+    choice = at.radio(key="pl_choice")
+    choice.set_value(f"own:{saved['playlist_id']}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    second = saved["tracks"][1]["track_name"]
+    at.button(key="up_1").click().run()
+    moved = Playlists(OperationalStore.connect(None, served_env)).get(listener, saved["playlist_id"])
+    assert moved["tracks"][0]["track_name"] == second
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Export M3U", "Export CSV", "Export JSPF"]
+
+
+def test_imported_playlists_show_beside_own_and_copy(served_env: Path) -> None:
+    from serving.playlists import Playlists
+    from serving.store import OperationalStore
+
+    con = duckdb.connect(str(served_env / "wh.duckdb"), read_only=True)
+    listener, playlist_id, name, items = con.execute(
+        "SELECT p.listener, p.playlist_id, p.name, count(*) FROM playlists p JOIN playlist_items i USING (playlist_id) "
+        "WHERE i.item_type = 'track' GROUP BY ALL ORDER BY 1, 3 LIMIT 1").fetchone()
+    con.close()
+    at = _run("app_pages/playlists.py")
+    at.selectbox(key="pl_listener").set_value(listener).run()
+    at.radio(key="pl_choice").set_value(f"imported:{playlist_id}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.dataframe[0].value) == items
+    at.button(key="pl_copy").click().run()
+    copies = [p for p in Playlists(OperationalStore.connect(None, served_env)).list(listener)
+              if p["name"] == f"{name} (copy)"]
+    assert len(copies) == 1 and len(copies[0]["tracks"]) == items

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from serving.store import OperationalStore
-
-
-@pytest.fixture(params=["montydb", "mongodb"])
-def store(request, tmp_path: Path):
-    if request.param == "montydb":
-        yield OperationalStore.connect(None, tmp_path)
-        return
-    uri = os.environ.get("MONGODB_URI")
-    if not uri:
-        pytest.skip("MongoDB contract run needs MONGODB_URI (no MongoDB server on this machine)")
-    database = f"echotune_test_{uuid.uuid4().hex[:8]}"
-    store = OperationalStore.connect(uri, tmp_path, database=database)
-    yield store
-    store.db.client.drop_database(database)
 
 
 def test_latest_feedback_on_an_item_wins_and_every_event_is_kept(store) -> None:

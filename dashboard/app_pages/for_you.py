@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.served import served_bundle, store
+from dashboard.served import playlists, served_bundle, store
 from serving.requests import Constraints, recommend_artists, recommend_tracks, similar_tracks
 
 st.title("For you")
@@ -58,6 +58,16 @@ with tab_tracks:
                             blocked_artists=blocked["artist"])
     if recs.empty:
         st.warning("Nothing in the catalog matches these constraints. Widen the sliders or drop a genre.")
+    else:
+        name, save = st.columns([4, 1], vertical_alignment="bottom")
+        playlist_name = name.text_input("Save these as a playlist", value="For you", key="fy_playlist_name")
+        if save.button("Save playlist", key="fy_save_playlist"):
+            try:
+                playlists().create(listener, playlist_name, recs.to_dict("records"), source="for you")
+                st.session_state["feedback_note"] = f"Saved {len(recs)} tracks to {playlist_name}"
+                st.rerun()
+            except ValueError as exc:
+                st.error(str(exc))
     for rec in recs.itertuples():
         text, buttons = st.columns([5, 1])
         text.markdown(f"**{rec.rank}. {rec.track_name}** — {rec.artist_name}  \n"
