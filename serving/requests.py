@@ -28,6 +28,7 @@ class Constraints:
     exclude_artists: frozenset[str] = frozenset()
     per_artist: int = 2
     freshness: float = 0.0  # weight of recency of release (z-scored year) beside the other evidence
+    new_artists_only: bool = False  # discovery: leave out every artist the listener has played
 
 
 def recommend_artists(bundle: ServingBundle, listener: str, n: int = 20,
@@ -137,6 +138,8 @@ def _allowed(bundle: ServingBundle, listener: str, c: Constraints, blocked_track
     unwanted = {a.lower() for a in set(blocked_artists) | set(c.exclude_artists)}
     if unwanted:
         allowed &= ~np.isin(bundle.artist_lower, list(unwanted))
+    if c.new_artists_only:
+        allowed &= ~np.isin(bundle.track_artist_column, list(bundle.listener_artist_plays.get(listener, {})))
     for feature in ("valence", "energy", "tempo"):
         bounds = getattr(c, feature)
         if bounds:

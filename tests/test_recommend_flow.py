@@ -80,6 +80,10 @@ def test_requests_respect_constraints_blocks_and_seeds(fixture_run) -> None:
     assert seed["track_id"] not in set(seeded["item_id"])
     assert all(e.startswith("close to your seeds") or "you played" in e for e in seeded["explanation"])
     assert similar_tracks(bundle, seed["track_id"], 3)["track_id"].ne(seed["track_id"]).all()
+    discovery = recommend_tracks(bundle, listener, Constraints(new_artists_only=True, per_artist=50), n=50)
+    played_columns = set(bundle.listener_artist_plays[listener])
+    assert len(discovery) and not {bundle.track_artist_column[bundle.track_row[t]] for t in discovery["item_id"]} \
+        & played_columns
     fresh = recommend_tracks(bundle, listener, Constraints(freshness=5.0, per_artist=50), n=10)
     assert fresh["item_id"].map(dict(zip(bundle.tracks["track_id"], bundle.tracks["release_year"]))).mean() >= \
         everything.head(10)["item_id"].map(dict(zip(bundle.tracks["track_id"], bundle.tracks["release_year"]))).mean()

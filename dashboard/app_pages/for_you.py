@@ -27,11 +27,12 @@ with st.sidebar:
                                   key="fy_seed_artists")
     per_artist = st.number_input("At most per artist", 1, 10, 2, key="fy_per_artist")
     freshness = st.slider("Favour new releases", 0.0, 1.0, 0.0, 0.25, key="fy_freshness")
+    discovery = st.toggle("Only artists I have never played", key="fy_discovery")
 
 constraints = Constraints(
     valence=valence if valence != (0.0, 1.0) else None, energy=energy if energy != (0.0, 1.0) else None,
     tempo=tempo if tempo != (40, 220) else None, genres=tuple(genres), seed_artists=tuple(seed_artists),
-    per_artist=int(per_artist), freshness=freshness)
+    per_artist=int(per_artist), freshness=freshness, new_artists_only=discovery)
 blocked = feedback.blocked(listener)
 profile = bundle.profile_means.loc[listener] if listener in bundle.profile_means.index else None
 if profile is not None and profile.get("enriched_share") is not None:
