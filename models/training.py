@@ -13,8 +13,8 @@ import pandas as pd
 
 from models.datasets import HETREC, LISTENER_ARTISTS, artist_content_model
 from models.interactions import Interactions
-from serving.bundle import ServingBundle, build_bundle
 from models.tuning import served_hybrid
+from serving.bundle import ServingBundle, build_bundle
 
 
 def with_feedback(listeners: pd.DataFrame, feedback: list[dict], track_artists: dict[str, str]) -> tuple[pd.DataFrame, dict]:
