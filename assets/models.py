@@ -42,8 +42,9 @@ def served_model(context: AssetExecutionContext, config: ServedModelConfig, ware
 def served_model_gate(warehouse: WarehouseResource, models: ModelsResource) -> AssetCheckResult:
     from models.evaluation import GATE_RATIO, QUALITY_RATIO, REFERENCE, SERVED
     from models.history import latest_run, run_metrics
+    from serving.registry import CANDIDATE
 
-    bundle = models.registry().load("candidate.pkl")
+    bundle = models.registry().load(CANDIDATE)
     with warehouse.reader() as con:
         run = latest_run(con)
         if run is None or bundle is None:

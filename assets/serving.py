@@ -24,10 +24,11 @@ def recommendations(context: AssetExecutionContext, warehouse: WarehouseResource
     frame = recommend_everyone(bundle, store, TRACKS_PER_LISTENER, ARTISTS_PER_LISTENER)
     with warehouse.writer() as con:
         con.execute("CREATE OR REPLACE TABLE recommendations AS SELECT * FROM frame")
-        served = sum(store.save_served(listener, group.drop(columns="listener").to_dict("records"), bundle.version)
-                     for listener, group in frame.groupby("listener"))
         sample = con.sql("SELECT listener, rank, item_type, artist_name, track_name, round(score, 2) AS score, "
                          "explanation FROM recommendations WHERE rank <= 3 ORDER BY listener, item_type, rank").df()
+    # outside the warehouse lock: the operational store is its own database
+    served = sum(store.save_served(listener, group.drop(columns="listener").to_dict("records"), bundle.version)
+                 for listener, group in frame.groupby("listener"))
     context.log.info(f"served {served} recommendations from model {bundle.version}")
     return MaterializeResult(metadata={
         "rows": len(frame), "listeners": int(frame["listener"].nunique()) if len(frame) else 0,

@@ -32,11 +32,6 @@ def hetrec(con: duckdb.DuckDBPyConnection) -> Interactions:
     return Interactions.from_frame(con.sql(HETREC).df())
 
 
-def listeners_with_hetrec(con: duckdb.DuckDBPyConnection) -> Interactions:
-    """Spotify listeners (confidence) beside HetRec users (play counts): what the served model trains on."""
-    return Interactions.from_frame(pd.concat([con.sql(HETREC).df(), con.sql(LISTENER_ARTISTS).df()]))
-
-
 def listener_temporal_split(con: duckdb.DuckDBPyConnection
                             ) -> tuple[sp.csr_matrix, sp.csr_matrix, list[int], np.ndarray]:
     """Each listener's last 20% of listening time held out (new artists only), HetRec users as training background.

@@ -38,10 +38,9 @@ class Evaluation:
 
 
 def score_model(model: Recommender, train: sp.csr_matrix, test: sp.csr_matrix, users: np.ndarray,
-                item_vectors: np.ndarray, k: int = 20, fitted: bool = False) -> dict:
+                item_vectors: np.ndarray, k: int = 20) -> dict:
     started = time.perf_counter()
-    if not fitted:
-        model.fit(train)
+    model.fit(train)
     fit_seconds = time.perf_counter() - started
     recommended = np.vstack([model.recommend(chunk, k)[0] for chunk in batches(users, 512)])
     return {"model": model.name, **ranking_metrics(recommended, test[users]),

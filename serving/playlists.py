@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from serving.store import OperationalStore, _aware
+from serving.store import OperationalStore, with_utc_times
 
 MAX_NAME = 100
 MAX_TRACKS = 10_000
@@ -79,7 +79,7 @@ class Playlists:
 
     @staticmethod
     def _public(doc: dict) -> dict:
-        doc = _aware(doc)
+        doc = with_utc_times(doc)
         doc["playlist_id"] = doc.pop("_id")
         return doc
 

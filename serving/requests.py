@@ -67,7 +67,8 @@ def recommend_tracks(bundle: ServingBundle, listener: str, constraints: Constrai
     columns = bundle.track_artist_column[candidates]
     artist_z = bundle.artist_scores[listener]
     collaborative = np.where(columns >= 0, artist_z[np.maximum(columns, 0)], UNSCORED).astype(np.float32)
-    target, against = _content_target(bundle, listener, constraints)
+    seeds = _seed_rows(bundle, constraints)
+    target, against = _content_target(bundle, listener, seeds)
     content = np.zeros(len(candidates), np.float32)
     if target is not None:
         content = standardized((bundle.track_vectors[candidates] @ target)[None, :])[0] * CONTENT_WEIGHT
@@ -87,7 +88,7 @@ def recommend_tracks(bundle: ServingBundle, listener: str, constraints: Constrai
         if len(picked) == n:
             break
     plays = bundle.listener_artist_plays.get(listener, {})
-    reference = _reference(bundle, listener, constraints)
+    reference = _reference(bundle, listener, seeds)
     rows = []
     for rank, i in enumerate(picked, start=1):
         track = tracks.iloc[candidates[i]].to_dict()
@@ -158,8 +159,7 @@ def _seed_rows(bundle: ServingBundle, c: Constraints) -> np.ndarray:
     return np.unique(np.array(rows, dtype=int))
 
 
-def _content_target(bundle: ServingBundle, listener: str, c: Constraints) -> tuple[np.ndarray | None, str]:
-    seeds = _seed_rows(bundle, c)
+def _content_target(bundle: ServingBundle, listener: str, seeds: np.ndarray) -> tuple[np.ndarray | None, str]:
     if len(seeds):
         vector = bundle.track_vectors[seeds].mean(axis=0)
         names = ", ".join(dict.fromkeys(bundle.tracks["track_name"].iloc[seeds[:2]]))
@@ -167,8 +167,7 @@ def _content_target(bundle: ServingBundle, listener: str, c: Constraints) -> tup
     return bundle.profiles.get(listener), "your most-played tracks"
 
 
-def _reference(bundle: ServingBundle, listener: str, c: Constraints) -> dict:
-    seeds = _seed_rows(bundle, c)
+def _reference(bundle: ServingBundle, listener: str, seeds: np.ndarray) -> dict:
     if len(seeds):
         return bundle.tracks.iloc[seeds][EXPLAINED_FEATURES].mean().to_dict()
     if listener in bundle.profile_means.index:

@@ -52,12 +52,12 @@ class OperationalStore:
                "at": _stored(at or datetime.now(UTC))}
         self.db["feedback"].replace_one({"_id": key}, {"_id": key, **doc}, upsert=True)
         self.db["feedback_events"].insert_one(dict(doc))
-        return _aware(doc)
+        return with_utc_times(doc)
 
     def feedback(self, listener: str | None = None, kinds: tuple[str, ...] = FEEDBACK_KINDS) -> list[dict]:
         query = {"kind": {"$in": list(kinds)}, **({"listener": listener} if listener else {})}
         docs = self.db["feedback"].find(query, {"_id": 0})
-        return sorted((_aware(d) for d in docs), key=lambda d: (d["listener"], d["item_type"], d["item_id"]))
+        return sorted((with_utc_times(d) for d in docs), key=lambda d: (d["listener"], d["item_type"], d["item_id"]))
 
     def blocked(self, listener: str) -> dict[str, set[str]]:
         """Items this listener must never be served, by item type."""
@@ -83,7 +83,7 @@ class OperationalStore:
     def served(self, listener: str, now: datetime | None = None) -> list[dict]:
         query = {"listener": listener, "expires_at": {"$gt": _stored(now or datetime.now(UTC))}}
         docs = self.db["served_recommendations"].find(query, {"_id": 0})
-        return sorted((_aware(d) for d in docs), key=lambda d: (d["item_type"], d["rank"]))
+        return sorted((with_utc_times(d) for d in docs), key=lambda d: (d["item_type"], d["rank"]))
 
     def purge_expired(self, now: datetime | None = None) -> int:
         """MongoDB's TTL index does this on its own; montydb needs it done."""
@@ -96,5 +96,5 @@ def _stored(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _aware(doc: dict) -> dict:
+def with_utc_times(doc: dict) -> dict:
     return {k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v for k, v in doc.items()}

@@ -96,5 +96,6 @@ with tab_similar:
         st.dataframe(similar_tracks(bundle, tracks["track_id"].iloc[picked], 10)[
             ["track_name", "artist_name", "genre", "energy", "valence", "tempo", "similarity"]],
             hide_index=True, width="stretch")
-with st.expander(f"Your feedback ({len(feedback.feedback(listener))})"):
-    st.dataframe(feedback.feedback(listener), hide_index=True, width="stretch")
+given = feedback.feedback(listener)
+with st.expander(f"Your feedback ({len(given)})"):
+    st.dataframe(given, hide_index=True, width="stretch")
