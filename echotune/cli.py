@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from echotune.settings import Settings
@@ -183,6 +190,51 @@ def recommend_batch_command(
                                                                                completed=done, total=total))
     out.print(f"wrote {report['rows']:,} recommendations for {report['users']:,} users "
               f"({report['items']:,} items) to {out_path}")
+
+
+@app.command("chat")
+def chat_command(
+    listener: Annotated[str, typer.Option("--listener", "-l", help="Whose data the assistant answers about.")],
+    message: Annotated[str, typer.Option("--message", "-m", help="What to ask.")],
+    db: DbOption = None,
+    session: Annotated[str | None, typer.Option("--session", help="Continue this chat session (ids are printed).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer, the tool calls with arguments and the rows used.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Use the built-in assistant even when ECHOTUNE_LLM_MODELS is set.")] = False,
+) -> None:
+    """Ask the assistant about your listening, for recommendations, or to edit playlists.
+
+    The built-in offline assistant answers by default; set ECHOTUNE_LLM_MODELS (litellm model names) to use an LLM,
+    with the offline assistant as the last fallback.
+    """
+    from assistant.engine import Assistant
+    from assistant.llm import Provider
+    from assistant.sessions import SessionNotFound
+    from serving.registry import ModelRegistry
+    from serving.store import OperationalStore
+    from warehouse.connection import WarehouseMissing
+
+    settings = Settings.from_env()
+    try:
+        bot = Assistant(listener, _db(db), OperationalStore.connect(settings.mongodb_uri, settings.home),
+                        lambda: ModelRegistry(settings.models_dir).load(),
+                        [] if offline else Provider.parse_chain(settings.llm_models), settings.llm_timeout)
+        answer = bot.reply(message, session).collect()
+    except WarehouseMissing as exc:
+        raise _fail(str(exc)) from None
+    except (SessionNotFound, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(answer.as_dict(), default=str, ensure_ascii=False) + "\n")
+        return
+    out.print(answer.text, highlight=False)
+    for used in answer.tool_calls:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in used.arguments.items())
+        outcome = f"error: {used.error}" if used.error else f"{used.row_count} rows · {used.freshness}"
+        err.print(f"[dim]used {used.name}({arguments}) → {outcome}[/]", highlight=False)
+    for note in answer.notes:
+        err.print(f"[yellow]{note}[/]", highlight=False)
+    err.print(f"[dim]session {answer.session_id} ({answer.provider}); continue with --session {answer.session_id}[/]",
+              highlight=False)
 
 
 @app.command("status")

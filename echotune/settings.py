@@ -12,6 +12,8 @@
 | ECHOTUNE_MEMORY_LIMIT | DuckDB memory limit for imports (spills to disk beyond it) | 3GB |
 | ECHOTUNE_MODELS_DIR | trained model bundles (candidate and served) | $ECHOTUNE_HOME/models |
 | ECHOTUNE_PLAY_RULE | what counts as a play for model confidence: 30s, 50% or finished | 30s |
+| ECHOTUNE_LLM_MODELS | chat providers tried in order, comma-separated litellm model names, each optionally `@api_base`; unset: the offline assistant only | unset |
+| ECHOTUNE_LLM_TIMEOUT | seconds before a chat provider counts as failed and the next one answers | 30 |
 | MONGODB_URI | MongoDB for feedback and served recommendations; unset: embedded montydb in $ECHOTUNE_HOME/operational | unset |
 """
 
@@ -40,6 +42,8 @@ class Settings:
     models_dir: Path
     play_rule: str
     mongodb_uri: str | None
+    llm_models: str | None = None
+    llm_timeout: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,4 +60,6 @@ class Settings:
             models_dir=_path("ECHOTUNE_MODELS_DIR", home / "models"),
             play_rule=os.environ.get("ECHOTUNE_PLAY_RULE", "30s"),
             mongodb_uri=os.environ.get("MONGODB_URI") or None,
+            llm_models=os.environ.get("ECHOTUNE_LLM_MODELS") or None,
+            llm_timeout=float(os.environ.get("ECHOTUNE_LLM_TIMEOUT", "30")),
         )

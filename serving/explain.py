@@ -31,9 +31,12 @@ def artist_evidence(name: Callable[[int], str], plays: dict[int, float], link: i
     if link < 0:
         return (f"ranked by the collaborative models from your {len(plays)} artists; no single one of them links "
                 f"strongly to {name(target)}")
-    count = plays[link]
-    times = f"{count:,.0f} times" if count >= 1 else "recently"
-    return f"you played {name(link)} {times}; listeners who play {name(link)} also play {name(target)}"
+    return f"you played {name(link)} {times(plays[link])}; listeners who play {name(link)} also play {name(target)}"
+
+
+def times(count: float) -> str:
+    """Play counts as people say them; fractional confidence below one play reads as "recently"."""
+    return "once" if round(count) == 1 else f"{count:,.0f} times" if count >= 1 else "recently"
 
 
 def closest_features(track: dict, reference: dict, spread: dict[str, float], k: int = 2) -> list[str]:

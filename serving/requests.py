@@ -11,7 +11,7 @@ import pandas as pd
 
 from models.hybrid import UNSCORED, standardized
 from serving.bundle import EXPLAINED_FEATURES, ServingBundle
-from serving.explain import artist_evidence, content_evidence, strongest_link
+from serving.explain import artist_evidence, content_evidence, strongest_link, times
 
 CONTENT_WEIGHT = 1.0  # tracks: taste similarity beside the artist's collaborative score (weight 1)
 
@@ -21,6 +21,8 @@ class Constraints:
     valence: tuple[float, float] | None = None
     energy: tuple[float, float] | None = None
     tempo: tuple[float, float] | None = None
+    danceability: tuple[float, float] | None = None
+    years: tuple[int, int] | None = None  # release years, inclusive
     genres: tuple[str, ...] = ()
     seed_tracks: tuple[str, ...] = ()
     seed_artists: tuple[str, ...] = ()
@@ -94,7 +96,7 @@ def recommend_tracks(bundle: ServingBundle, listener: str, constraints: Constrai
         track = tracks.iloc[candidates[i]].to_dict()
         cf, ct = max(float(collaborative[i]), 0.0), max(float(content[i]), 0.0)
         if cf >= ct and columns[i] in plays:
-            why = (f"you played {track['artist_name']} {plays[columns[i]]:,.0f} times and have not heard "
+            why = (f"you played {track['artist_name']} {times(plays[columns[i]])} and have not heard "
                    f"this track of theirs")
         elif cf >= ct and columns[i] >= 0:
             link, _ = strongest_link(bundle.item_item, bundle.item_item_columns, plays, int(columns[i]))
@@ -141,10 +143,11 @@ def _allowed(bundle: ServingBundle, listener: str, c: Constraints, blocked_track
         allowed &= ~np.isin(bundle.artist_lower, list(unwanted))
     if c.new_artists_only:
         allowed &= ~np.isin(bundle.track_artist_column, list(bundle.listener_artist_plays.get(listener, {})))
-    for feature in ("valence", "energy", "tempo"):
+    for feature, column in (("valence", "valence"), ("energy", "energy"), ("tempo", "tempo"),
+                            ("danceability", "danceability"), ("years", "release_year")):
         bounds = getattr(c, feature)
         if bounds:
-            values = tracks[feature].to_numpy()
+            values = tracks[column].to_numpy(dtype=float)
             allowed &= (values >= bounds[0]) & (values <= bounds[1])
     if c.genres:
         wanted = [g.lower() for g in c.genres]

@@ -49,7 +49,7 @@ class OperationalStore:
             raise ValueError(f"unknown item type {item_type!r}: choose one of {', '.join(ITEM_TYPES)}")
         key = f"{listener}|{item_type}|{item_id}"
         doc = {"listener": listener, "item_type": item_type, "item_id": item_id, "kind": kind, "label": label,
-               "at": _stored(at or datetime.now(UTC))}
+               "at": stored_time(at or datetime.now(UTC))}
         self.db["feedback"].replace_one({"_id": key}, {"_id": key, **doc}, upsert=True)
         self.db["feedback_events"].insert_one(dict(doc))
         return with_utc_times(doc)
@@ -69,7 +69,7 @@ class OperationalStore:
     def save_served(self, listener: str, recommendations: list[dict], model_version: str,
                     ttl: timedelta = timedelta(days=7), now: datetime | None = None) -> int:
         """Replace what is served to `listener`; each document expires after `ttl`."""
-        now = _stored(now or datetime.now(UTC))
+        now = stored_time(now or datetime.now(UTC))
         served = self.db["served_recommendations"]
         if served.find_one({"listener": listener}) is not None:  # montydb cannot delete from a collection not yet made
             served.delete_many({"listener": listener})
@@ -81,18 +81,18 @@ class OperationalStore:
         return len(docs)
 
     def served(self, listener: str, now: datetime | None = None) -> list[dict]:
-        query = {"listener": listener, "expires_at": {"$gt": _stored(now or datetime.now(UTC))}}
+        query = {"listener": listener, "expires_at": {"$gt": stored_time(now or datetime.now(UTC))}}
         docs = self.db["served_recommendations"].find(query, {"_id": 0})
         return sorted((with_utc_times(d) for d in docs), key=lambda d: (d["item_type"], d["rank"]))
 
     def purge_expired(self, now: datetime | None = None) -> int:
         """MongoDB's TTL index does this on its own; montydb needs it done."""
         served = self.db["served_recommendations"]
-        expired = {"expires_at": {"$lte": _stored(now or datetime.now(UTC))}}
+        expired = {"expires_at": {"$lte": stored_time(now or datetime.now(UTC))}}
         return served.delete_many(expired).deleted_count if served.find_one(expired) is not None else 0
 
 
-def _stored(moment: datetime) -> datetime:
+def stored_time(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 

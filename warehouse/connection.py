@@ -102,7 +102,7 @@ def _publish_snapshot(db_path: Path, keep: int = 3) -> None:
         old.unlink(missing_ok=True)
 
 
-def _current_snapshot(db_path: Path) -> Path | None:
+def current_snapshot(db_path: Path) -> Path | None:
     link = snapshot_path(db_path)
     try:
         return link.resolve(strict=True)
@@ -111,7 +111,7 @@ def _current_snapshot(db_path: Path) -> Path | None:
 
 
 def read_connection(db_path: Path) -> duckdb.DuckDBPyConnection:
-    snapshot = _current_snapshot(db_path)
+    snapshot = current_snapshot(db_path)
     if snapshot is None:
         raise WarehouseMissing(
             f"No warehouse at {db_path} yet. Import an export first: `echotune import PATH --listener NAME`, "
@@ -122,5 +122,5 @@ def read_connection(db_path: Path) -> duckdb.DuckDBPyConnection:
 
 def snapshot_version(db_path: Path) -> str:
     """Changes whenever a writer publishes: readers key their caches on it."""
-    snapshot = _current_snapshot(db_path)
+    snapshot = current_snapshot(db_path)
     return snapshot.name if snapshot else ""

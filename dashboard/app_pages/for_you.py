@@ -3,7 +3,12 @@
 import streamlit as st
 
 from dashboard.served import playlists, served_bundle, store
-from serving.requests import Constraints, recommend_artists, recommend_tracks, similar_tracks
+from serving.requests import (
+    Constraints,
+    recommend_artists,
+    recommend_tracks,
+    similar_tracks,
+)
 
 st.title("For you")
 bundle = served_bundle()
