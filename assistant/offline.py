@@ -304,7 +304,7 @@ def _constraints(t: str, ctx: ParseContext) -> dict:
     if re.search(r"\b(new artists?|artists? i (?:don'?t|do not) know|never heard of|haven'?t heard of|discover|"
                  r"unknown to me|new to me)\b", t):
         args["new_artists_only"] = True
-    if m := re.search(r"\b(\d{1,2})\s+(?:songs|tracks|picks|recommendations)\b", t):
+    if m := re.search(r"\b(\d{1,2})\s+(?:[a-z&'-]+\s+){0,3}?(?:songs|tracks|picks|recommendations)\b", t):
         args["n"] = max(1, min(50, int(m[1])))
     return args
 
@@ -316,6 +316,8 @@ def _recommend(message: str, t: str, ctx: ParseContext, force: bool = False) -> 
     args = _constraints(t, ctx)
     if not (force or asks or {"mood", "activity", "genres"} & set(args)):
         return None
+    if not force and re.search(r"\b(overview|summary|stats|statistics|how (much|many))\b", t):
+        return None  # "give me an overview of my listening" is a stats question
     if not (force or asks) and re.search(r"\b(my music|my listening|my taste|do i|did i|have i|am i|how (much|many|"
                                          r"often|energetic|happy|sad|upbeat))\b", t):
         return None  # a question about the listener's own music ("how energetic is my music?"), not a request

@@ -117,8 +117,14 @@ def similar_tracks(bundle: ServingBundle, track_id: str, n: int = 10) -> pd.Data
     index = np.flatnonzero(bundle.tracks["track_id"].to_numpy() == track_id)
     if not len(index):
         return bundle.tracks.head(0)
-    sims = bundle.track_vectors @ bundle.track_vectors[index[0]]
-    sims[index[0]] = -np.inf
+    return similar_to_rows(bundle, index[:1], n)
+
+
+def similar_to_rows(bundle: ServingBundle, rows: np.ndarray, n: int = 10) -> pd.DataFrame:
+    """Catalog tracks closest in sound to the mean of `rows` (one track, or all of an artist's)."""
+    target = bundle.track_vectors[rows].mean(axis=0)
+    sims = bundle.track_vectors @ (target / (np.linalg.norm(target) or 1.0))
+    sims[rows] = -np.inf
     top = _top(sims, n)
     return bundle.tracks.iloc[top].assign(similarity=np.round(sims[top], 3)).reset_index(drop=True)
 

@@ -91,6 +91,40 @@ def fixture_env(home: Path) -> dict[str, str]:
             "ECHOTUNE_LASTFM_DIR": str(FIXTURES / "lastfm_hetrec2011")}
 
 
+def load_defs():
+    """The Definitions as the current environment configures them (resources read settings at import)."""
+    import importlib
+
+    import orchestration.definitions as module
+
+    return importlib.reload(module).defs
+
+
+def run_assets(defs, groups=None, run_config=None):
+    from dagster import AssetSelection, DagsterInstance, materialize
+
+    selection = AssetSelection.groups(*groups) if groups else AssetSelection.all()
+    return materialize([*defs.assets, *defs.asset_checks], resources=defs.resources, selection=selection,
+                       instance=DagsterInstance.ephemeral(), raise_on_error=False, run_config=run_config)
+
+
+@pytest.fixture(scope="session")
+def shared_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
+    """Every asset materialized on the shared data (about 3 minutes), once per session: (home, env, result).
+
+    The model tests and the chat evaluation both read it; tests that run again set `env` themselves."""
+    home = tmp_path_factory.mktemp("shared_home")
+    env = {"ECHOTUNE_HOME": str(home), "ECHOTUNE_DB": str(home / "wh.duckdb"),
+           "ECHOTUNE_EXPORTS_DIR": str(shared_data / "spotify_exports"), "ECHOTUNE_LANDING_DIR": str(home / "landing"),
+           "ECHOTUNE_CATALOG_DIR": str(shared_data / "catalog"),
+           "ECHOTUNE_LASTFM_DIR": str(shared_data / "lastfm_hetrec2011")}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        result = run_assets(load_defs())
+    return home, env, result
+
+
 @pytest.fixture(scope="session")
 def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with every asset materialized on the fixtures and the candidate model promoted by hand.
@@ -98,21 +132,13 @@ def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     The fixtures are too small for any model to pass the gate (tests/test_recommend_flow.py shows it blocking), so
     the pages under test get their model this way; on real data the recommendations asset promotes it.
     """
-    import importlib
-
-    from dagster import DagsterInstance, materialize
-
     from serving.registry import ModelRegistry
 
     home = tmp_path_factory.mktemp("served_home")
     with pytest.MonkeyPatch.context() as patch:
         for key, value in fixture_env(home).items():
             patch.setenv(key, value)
-        import orchestration.definitions as module
-
-        defs = importlib.reload(module).defs
-        materialize([*defs.assets, *defs.asset_checks], resources=defs.resources,
-                    instance=DagsterInstance.ephemeral(), raise_on_error=False)
+        run_assets(load_defs())
     ModelRegistry(home / "models").promote()
     return home
 

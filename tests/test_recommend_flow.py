@@ -6,29 +6,22 @@ shared-data run shows the whole loop: the gate passing, feedback applied, and a 
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetSelection, DagsterInstance, materialize
 
 from serving.registry import ModelRegistry
-from serving.requests import Constraints, recommend_artists, recommend_tracks, similar_tracks
+from serving.requests import (
+    Constraints,
+    recommend_artists,
+    recommend_tracks,
+    similar_tracks,
+)
 from serving.store import OperationalStore
 from tests.conftest import fixture_env
-
-
-def _defs():
-    import orchestration.definitions as module
-
-    return importlib.reload(module).defs
-
-
-def _run(defs, groups=None, run_config=None):
-    selection = AssetSelection.groups(*groups) if groups else AssetSelection.all()
-    return materialize([*defs.assets, *defs.asset_checks], resources=defs.resources, selection=selection,
-                       instance=DagsterInstance.ephemeral(), raise_on_error=False, run_config=run_config)
+from tests.conftest import load_defs as _defs
+from tests.conftest import run_assets as _run
 
 
 def _gate(result):
@@ -101,20 +94,6 @@ def test_explanations_quote_the_listeners_own_numbers(fixture_run) -> None:
                 assert any(bundle.items[c].startswith(named) for c in plays), explanation
 
 
-@pytest.fixture(scope="module")
-def shared_run(tmp_path_factory, shared_data: Path):
-    home = tmp_path_factory.mktemp("shared_models")
-    env = {"ECHOTUNE_HOME": str(home), "ECHOTUNE_DB": str(home / "wh.duckdb"),
-           "ECHOTUNE_EXPORTS_DIR": str(shared_data / "spotify_exports"), "ECHOTUNE_LANDING_DIR": str(home / "landing"),
-           "ECHOTUNE_CATALOG_DIR": str(shared_data / "catalog"),
-           "ECHOTUNE_LASTFM_DIR": str(shared_data / "lastfm_hetrec2011")}
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            patch.setenv(key, value)
-        defs = _defs()
-        yield home, defs, _run(defs)
-
-
 @pytest.mark.slow
 def test_shared_gate_passes_and_beats_the_reference(shared_run) -> None:
     home, _, result = shared_run
@@ -130,8 +109,11 @@ def test_shared_gate_passes_and_beats_the_reference(shared_run) -> None:
 
 
 @pytest.mark.slow
-def test_shared_feedback_changes_the_next_run_and_a_bad_model_is_blocked(shared_run) -> None:
-    home, defs, _ = shared_run
+def test_shared_feedback_changes_the_next_run_and_a_bad_model_is_blocked(shared_run, monkeypatch) -> None:
+    home, env, _ = shared_run
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    defs = _defs()
     store = OperationalStore.connect(None, home)
     listener = "listener_02"
     served = store.served(listener)

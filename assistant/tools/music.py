@@ -27,7 +27,7 @@ from serving.requests import (
     Constraints,
     recommend_artists,
     recommend_tracks,
-    similar_tracks,
+    similar_to_rows,
 )
 
 TRACK_COLUMNS = ["rank", "track_id", "track_name", "artist_name", "genre", "release_year", "energy", "valence",
@@ -168,35 +168,43 @@ def similar_tracks_tool(ctx: ToolContext, args: dict) -> ToolResult:
         seed = resolve_positions(ctx, [args["position"]])[0]
         if seed.get("item_type") == "artist":
             return similar_artists_tool(ctx, {"artist": seed["artist_name"], "n": args.get("n", 10)})
-        track_id = seed.get("track_id")
-        label = f"{seed['track_name']} — {seed['artist_name']}"
+        title, artist = seed["track_name"], seed.get("artist_name") or ""
+        rows = [bundle.track_row[seed["track_id"]]] if seed.get("track_id") in bundle.track_row else \
+            list(_catalog_rows(ctx, f"{title} by {artist}"))
     elif "track" in args:
-        rows = _catalog_rows(ctx, args["track"])
-        track_id = str(bundle.tracks["track_id"].iloc[rows[0]]) if len(rows) else None
-        label = args["track"]
+        rows = list(_catalog_rows(ctx, args["track"]))
+        title, _, artist = args["track"].partition(" by ")
+        if rows:
+            title, artist = bundle.tracks["track_name"].iloc[rows[0]], bundle.tracks["artist_name"].iloc[rows[0]]
     else:
         raise ToolError("say which track: its title, or its number in the last list")
-    if not track_id or track_id not in bundle.track_row:
-        raise ToolError(f"the catalog has no audio features for {label}, so I cannot find tracks that sound like it; "
-                        "try artists like its artist instead")
+    note = ""
+    if rows:
+        rows, label = rows[:1], f"{title} by {artist}"
+    else:
+        # no audio features for this exact track: the sound of its artist's catalog tracks stands in for it
+        rows = list(np.flatnonzero(bundle.artist_lower == artist.lower())) if artist else []
+        if not rows:
+            raise ToolError(f"the catalog has no audio features for {title}" + (f" or for {artist}" if artist else "")
+                            + ", so I cannot find tracks that sound like it")
+        label = f"{artist}'s catalog tracks"
+        note = f"I have no audio features for {title} itself, so these sound like {label}. "
     played = bundle.played_tracks.get(ctx.listener, set()) | ctx.store.blocked(ctx.listener)["track"]
     n = args.get("n", 10)
-    found = similar_tracks(bundle, track_id, n=n * 3 + len(played & set(bundle.track_row)))
+    found = similar_to_rows(bundle, np.array(rows), n=n * 3 + len(played & set(bundle.track_row)))
     found = found[~found["track_id"].isin(played)].head(n)
-    seed_row = bundle.tracks.iloc[bundle.track_row[track_id]]
-    rows = []
+    seed = bundle.tracks.iloc[rows][["energy", "valence", "tempo"]].mean()
+    result = []
     for rank, r in enumerate(found.to_dict("records"), start=1):
-        why = (f"similarity {r['similarity']:.2f} to {seed_row['track_name']}: energy {r['energy']:.2f} vs "
-               f"{seed_row['energy']:.2f}, valence {r['valence']:.2f} vs {seed_row['valence']:.2f}, "
-               f"{r['tempo']:.0f} vs {seed_row['tempo']:.0f} BPM")
-        rows.append({"rank": rank, "track_id": r["track_id"], "track_name": r["track_name"],
-                     "artist_name": r["artist_name"], "genre": r.get("genre"), "release_year": r.get("release_year"),
-                     "energy": r["energy"], "valence": r["valence"], "tempo": r["tempo"],
-                     "similarity": r["similarity"], "explanation": why})
-    listing = numbered(_track_line(i, r) for i, r in enumerate(rows, start=1))
-    return ToolResult(summary=f"Tracks that sound like {seed_row['track_name']} by {seed_row['artist_name']}, none "
-                              f"of which you have played{listing}", rows=rows, coverage=_coverage(ctx),
-                      items=[{"item_type": "track", **r} for r in rows])
+        why = (f"similarity {r['similarity']:.2f}: energy {r['energy']:.2f} vs {seed['energy']:.2f}, valence "
+               f"{r['valence']:.2f} vs {seed['valence']:.2f}, {r['tempo']:.0f} vs {seed['tempo']:.0f} BPM")
+        result.append({"rank": rank, "track_id": r["track_id"], "track_name": r["track_name"],
+                       "artist_name": r["artist_name"], "genre": r.get("genre"), "release_year": r.get("release_year"),
+                       "energy": r["energy"], "valence": r["valence"], "tempo": r["tempo"],
+                       "similarity": r["similarity"], "explanation": why})
+    listing = numbered(_track_line(i, r) for i, r in enumerate(result, start=1))
+    return ToolResult(summary=f"{note}Tracks that sound like {label}, none of which you have played{listing}",
+                      rows=result, coverage=_coverage(ctx), items=[{"item_type": "track", **r} for r in result])
 
 
 @tool("similar_artists", "Artists whose listeners also play a given artist (co-listening over all listeners).",

@@ -248,7 +248,8 @@ def sql_query(ctx: ToolContext, args: dict) -> ToolResult:
     except QueryRejected as exc:
         raise ToolError(f"query not run: {exc}") from None
     rows = rows_of(columns, found)
-    preview = "; ".join(", ".join(f"{k} {v}" for k, v in r.items()) for r in rows[:5])
+    preview = "; ".join(", ".join(f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
+                                  for k, v in r.items()) for r in rows[:5])
     return ToolResult(summary=f"The query returned {len(rows)} row{'s' if len(rows) != 1 else ''}"
                               + (f": {preview}" if rows else "") + ("…" if len(rows) > 5 else "."),
                       rows=rows, query=args["sql"],
