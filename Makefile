@@ -8,6 +8,7 @@ export GX_ANALYTICS_ENABLED := false
 export OPENBLAS_NUM_THREADS := 1
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 DATA ?=
+BENCH_PLAYS ?= 1000000
 DAGSTER_PORT ?= 3000
 STREAMLIT_PORT ?= 8501
 
@@ -16,7 +17,7 @@ STREAMLIT_PORT ?= 8501
 help:
 	@echo "make demo   install, import data, materialize every asset, start Dagster UI + Streamlit"
 	@echo "make test   install and run the whole test suite"
-	@echo "make bench  run the benchmarks in bench/ (import, serving, ALS at 360K scale; see README)"
+	@echo "make bench  run the benchmarks in bench/ (import, serving, ALS, chat; BENCH_PLAYS=10000000 for the 10M figures)"
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(CURDIR)/.tools && $(CURDIR)/.tools/bin/pip install -q uv; }
@@ -39,9 +40,10 @@ test: install browser
 	$(UV) run --frozen pytest
 
 bench: install
-	$(UV) run --frozen python bench/ingest.py
+	$(UV) run --frozen python bench/ingest.py --plays $(BENCH_PLAYS)
 	$(UV) run --frozen python bench/recommend.py
 	$(UV) run --frozen python bench/als.py
+	$(UV) run --frozen python bench/chat.py
 
 clean:
 	rm -rf data .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules

@@ -17,7 +17,7 @@ import assistant.tools.music  # noqa: F401  (registers the tools)
 import assistant.tools.playlists  # noqa: F401
 import assistant.tools.stats  # noqa: F401
 from assistant import llm
-from assistant.offline import ParseContext, Plan, guard, parse
+from assistant.offline import NameLists, ParseContext, Plan, guard, parse
 from assistant.scope import ListenerScope
 from assistant.sessions import ChatSessions
 from assistant.toolkit import ConversationState, ToolCall, ToolContext, call
@@ -89,6 +89,7 @@ class Assistant:
             raise UnknownListener(f"no listener {listener!r} in the warehouse; import their export first "
                                   f"(listeners: {', '.join(known) or 'none yet'})")
         self._others = {k.lower() for k in known if k != listener}
+        self._names = NameLists(self.scope)
 
     def _bundle_once(self) -> ServingBundle | None:
         if self._bundle is None:
@@ -124,7 +125,7 @@ class Assistant:
                    "Please ask in a shorter message. Nothing was done.")
             return
         parse_ctx = ParseContext(self.listener, self.scope, self.today, self._others, bool(ctx.state.items),
-                                 label=ctx.state.label)
+                                 self._names, label=ctx.state.label)
         refusal = guard(message, parse_ctx)
         if refusal:
             yield refusal
@@ -150,13 +151,13 @@ class Assistant:
                     streamed = streamed or isinstance(event, str)
                     yield event
             except llm.ProviderFailed as exc:
-                used["notes"].append(f"{exc}; the next provider answered")
+                used["notes"].append(f"{exc} (skipped)")
                 if streamed:
                     yield "\n\n"
                 continue
             used["provider"], used["model"] = provider.name, provider.model
             return True
-        used["notes"][-1] = used["notes"][-1].replace("the next provider answered", "the offline assistant answered")
+        used["notes"].append("no provider answered, so the offline assistant answered")
         return False
 
     def _offline(self, message: str, parse_ctx: ParseContext, ctx: ToolContext) -> Iterator[str | ToolCall]:

@@ -43,29 +43,27 @@ class Plan:
     label: str = ""    # what the next list is, for naming a playlist made from it
 
 
-@dataclass
-class ParseContext:
-    listener: str
-    scope: ListenerScope
-    today: date
-    other_listeners: set[str]
-    has_items: bool
-    label: str = ""
+class NameLists:
+    """The names messages are matched against, read once per listener scope (one snapshot)."""
+
+    def __init__(self, scope: ListenerScope) -> None:
+        self.scope = scope
+
+    def _names(self, sql: str) -> dict[str, str]:
+        return {r[0].lower(): r[0] for r in self.scope.query(sql, limit=1_000_000)[1]}
 
     @cached_property
     def artists(self) -> dict[str, str]:
         """Lower-case name -> name, for the listener's artists and the catalog's."""
-        sql = ("SELECT DISTINCT artist_name FROM plays WHERE artist_name IS NOT NULL "
-               + ("UNION SELECT DISTINCT artist_name FROM catalog_tracks WHERE artist_name IS NOT NULL"
-                  if "catalog_tracks" in self.scope.views else ""))
-        return {r[0].lower(): r[0] for r in self.scope.query(sql, limit=1_000_000)[1]}
+        catalog = "catalog_tracks" in self.scope.views
+        return self._names("SELECT DISTINCT artist_name FROM plays WHERE artist_name IS NOT NULL" + (
+            " UNION SELECT DISTINCT artist_name FROM catalog_tracks WHERE artist_name IS NOT NULL" if catalog else ""))
 
     @cached_property
     def tracks(self) -> dict[str, str]:
         if "catalog_tracks" not in self.scope.views:
             return {}
-        sql = "SELECT DISTINCT track_name FROM catalog_tracks WHERE track_name IS NOT NULL"
-        return {r[0].lower(): r[0] for r in self.scope.query(sql, limit=1_000_000)[1]}
+        return self._names("SELECT DISTINCT track_name FROM catalog_tracks WHERE track_name IS NOT NULL")
 
     @cached_property
     def genres(self) -> list[str]:
@@ -73,7 +71,18 @@ class ParseContext:
             return []
         sql = ("SELECT DISTINCT lower(genre) FROM catalog_tracks WHERE genre IS NOT NULL UNION "
                "SELECT DISTINCT lower(subgenre) FROM catalog_tracks WHERE subgenre IS NOT NULL")
-        return sorted((r[0] for r in self.scope.query(sql, limit=100_000)[1]), key=len, reverse=True)
+        return sorted(self._names(sql), key=len, reverse=True)
+
+
+@dataclass
+class ParseContext:
+    listener: str
+    scope: ListenerScope
+    today: date
+    other_listeners: set[str]
+    has_items: bool
+    names: NameLists
+    label: str = ""
 
 
 def guard(text: str, ctx: ParseContext) -> str:
@@ -199,7 +208,7 @@ def _playlist(message: str, t: str, ctx: ParseContext) -> Plan | None:
     return None
 
 
-def _known(ctx: ParseContext, text: str, names: dict[str, str], max_words: int = 8) -> str | None:
+def _known(text: str, names: dict[str, str], max_words: int = 8) -> str | None:
     """The longest known name (artist or track) that `text` contains, as the data spells it."""
     words = [w.strip("?!.,;:\"“”'()") for w in text.split()]
     best = None
@@ -222,12 +231,12 @@ def _similar(message: str, t: str, ctx: ParseContext) -> Plan | None:
     rest = m[2]
     positions = _positions(rest.lower())
     wants_artists = bool(re.search(r"\bartists?\b|\bbands?\b", t))
-    if positions and ctx.has_items and not _known(ctx, rest, ctx.artists):
+    if positions and ctx.has_items and not _known(rest, ctx.names.artists):
         return Plan(calls=[("similar_tracks", {"position": positions[0]})], label="more like that")
     if re.fullmatch(r"\s*(that|this|it|that one|this one)\s*[?.!]*\s*", rest.lower()) and ctx.has_items:
         return Plan(calls=[("similar_tracks", {"position": 1})], label="more like that")
-    artist = _known(ctx, rest, ctx.artists)
-    track = _known(ctx, rest, ctx.tracks, max_words=10)
+    artist = _known(rest, ctx.names.artists)
+    track = _known(rest, ctx.names.tracks, max_words=10)
     if track and (not artist or len(track) > len(artist)) and not wants_artists:
         by = re.search(rf"{re.escape(track)}\s+by\s+(.+?)\s*[?.!]*$", rest, re.IGNORECASE)
         name = f"{track} by {by[1]}" if by else track
@@ -270,7 +279,7 @@ def _constraints(t: str, ctx: ParseContext) -> dict:
         args["activity"] = activity
     genres = []
     remaining = t
-    for genre in ctx.genres:
+    for genre in ctx.names.genres:
         if genre in MOOD_WORDS or genre in ACTIVITY_WORDS or re.fullmatch(r"\d0s", genre):
             continue  # "chill", "90s": said as a mood or an era, not as the catalog's sub-genre
         if len(genre) > 2 and re.search(rf"(?<![\w-]){re.escape(genre)}(?![\w-])", remaining):

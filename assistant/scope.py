@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -45,14 +46,20 @@ class QueryRejected(ValueError):
 
 @dataclass(frozen=True)
 class Freshness:
-    first_play: object
-    last_play: object
-    published: str  # snapshot file name: the time it was published, in ns
+    first_play: datetime | None
+    last_play: datetime | None
+    published: datetime | None  # when the snapshot these answers read was published
 
     def describe(self) -> str:
-        if self.last_play is None:
-            return "no listening imported for you yet"
-        return f"your listening up to {self.last_play:%-d %B %Y %H:%M} UTC"
+        listening = (f"your listening up to {self.last_play:%-d %B %Y %H:%M} UTC" if self.last_play
+                     else "no listening imported for you yet")
+        return listening + (f"; warehouse published {self.published:%-d %B %Y %H:%M} UTC" if self.published else "")
+
+
+def published_at(snapshot: Path) -> datetime | None:
+    """Snapshot files are named <db>.<time_ns>.duckdb when they are published (warehouse.connection)."""
+    stamp = snapshot.stem.rsplit(".", 1)[-1]
+    return datetime.fromtimestamp(int(stamp) / 1e9, UTC).replace(tzinfo=None) if stamp.isdigit() else None
 
 
 class ListenerScope:
@@ -72,7 +79,7 @@ class ListenerScope:
         self.con.execute("SET enable_external_access = false")
         self.con.execute("SET lock_configuration = true")
         first, last = self.con.execute("SELECT min(ts), max(ts) FROM plays").fetchone()
-        self.freshness = Freshness(first, last, snapshot.name)
+        self.freshness = Freshness(first, last, published_at(snapshot))
 
     @classmethod
     def open(cls, db_path: Path, listener: str) -> ListenerScope:

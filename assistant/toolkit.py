@@ -132,10 +132,6 @@ def integer(description: str, minimum: int = 1, maximum: int = 50) -> dict:
     return {"type": "integer", "description": description, "minimum": minimum, "maximum": maximum}
 
 
-def number(description: str, minimum: float = 0, maximum: float = 1) -> dict:
-    return {"type": "number", "description": description, "minimum": minimum, "maximum": maximum}
-
-
 def strings(description: str) -> dict:
     return {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 20, "description": description}
 

@@ -28,10 +28,11 @@ PLAYS_PER_LISTENER = 250_000
 
 
 def _generate_listener(args: tuple[Path, int, int]) -> int:
+    from datetime import UTC, datetime, timedelta
+
     import numpy as np
 
     from echotune.sample_exports import _plays, make_universe, write_extended_history
-    from datetime import UTC, datetime, timedelta
 
     folder, plays, seed = args
     rng = np.random.default_rng(seed)

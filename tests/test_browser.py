@@ -141,3 +141,32 @@ def test_for_you_recommendations_and_feedback(app_url: str, browser) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "models.png"), full_page=True)
     page.close()
+
+
+def test_chat_round_trip(app_url: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/chat?listener=listener_a")  # the Import test adds a listener without a model
+    box = page.get_by_placeholder("Ask about your listening, or for music")
+    box.wait_for(timeout=60_000)
+    box.fill("who are my top artists?")
+    box.press("Enter")
+    answer = page.locator("[data-testid='stChatMessage']").filter(has_text="Your top artists")
+    answer.first.wait_for(timeout=60_000)
+    box.fill("recommend something")  # no constraints: the fixture catalog is small and For you's dislikes shrink it
+    box.press("Enter")
+    try:
+        page.locator("[data-testid='stChatMessage']").filter(has_text="tracks you have not played").first.wait_for(
+            timeout=60_000)
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+    box.fill("why the first one?")
+    box.press("Enter")
+    page.locator("[data-testid='stChatMessage']").filter(has_text="Number 1,").first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.get_by_text("Used top_items").first.click()
+    page.locator("[data-testid='stCode']").first.wait_for(timeout=30_000)
+    assert "SELECT" in page.locator("[data-testid='stCode']").first.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+    page.close()

@@ -14,9 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries as q
-from warehouse.derived import track_key_sql
 from tests.conftest import ROOT, fixture_env
 from warehouse.connection import read_connection, write_connection
+from warehouse.derived import track_key_sql
 
 APP = str(ROOT / "dashboard" / "app.py")
 
@@ -219,3 +219,34 @@ def test_imported_playlists_show_beside_own_and_copy(served_env: Path) -> None:
     copies = [p for p in Playlists(OperationalStore.connect(None, served_env)).list(listener)
               if p["name"] == f"{name} (copy)"]
     assert len(copies) == 1 and len(copies[0]["tracks"]) == items
+
+
+def test_chat_answers_shows_its_tools_resumes_and_takes_thumbs(served_env: Path) -> None:
+    from assistant.sessions import ChatSessions
+    from serving.store import OperationalStore
+
+    at = _run("app_pages/chat.py")
+    at.selectbox(key="chat_listener").set_value("listener_d").run()
+    at.chat_input[0].set_value("who are my top artists?").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert at.chat_message[1].markdown[0].value.startswith("Your top artists in all your listening")
+    tools = at.expander[0]
+    assert tools.label == "Used top_items" and "SELECT" in tools.code[0].value and len(tools.dataframe[0].value)
+
+    at.chat_input[0].set_value("something upbeat").run()
+    at.chat_input[0].set_value("make that a playlist called Chat mix").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Created the playlist “Chat mix”" in at.chat_message[-1].markdown[0].value
+    sessions = ChatSessions(OperationalStore.connect(None, served_env))
+    session = sessions.list("listener_d")[0]
+    assert len(session["messages"]) == 6
+
+    fresh = _run("app_pages/chat.py")  # a new browser session resumes the conversation from the store
+    fresh.selectbox(key="chat_listener").set_value("listener_d").run()
+    conversation = fresh.sidebar.selectbox[1]
+    conversation.set_value(session["session_id"]).run()
+    assert len(fresh.chat_message) == 6
+    fresh.feedback(key=f"rate_{session['session_id']}_1").set_value(1).run()
+    assert not fresh.exception, [e.value for e in fresh.exception]
+    assert sessions.get("listener_d", session["session_id"])["messages"][1]["rating"] == "up"

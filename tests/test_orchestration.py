@@ -7,7 +7,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetSelection, DagsterInstance, Definitions, build_sensor_context, materialize
+from dagster import (
+    AssetSelection,
+    DagsterInstance,
+    Definitions,
+    build_sensor_context,
+    materialize,
+)
 
 from tests.conftest import fingerprint
 

@@ -96,7 +96,7 @@ def top_items(ctx: ToolContext, args: dict) -> ToolResult:
     listing = numbered(f"{i}. {_name(r, names)} ({_plays(r['plays'])}, {_hours(r['hours'])})"
                         for i, r in enumerate(rows, start=1))
     plural = {"artist": "artists", "track": "tracks", "album": "albums", "podcast": "podcasts"}[kind]
-    return ToolResult(summary=f"Your top {plural} in {label}{listing}", rows=rows, query=_sql_text(sql, params),
+    return ToolResult(summary=f"Your top {plural} in {label}{listing}", rows=rows, query=_sql_text(sql, [*params, limit]),
                       items=[{"item_type": kind, **r} for r in rows] if kind in ("track", "artist") else [])
 
 
@@ -122,10 +122,10 @@ def _top_genres(ctx: ToolContext, where: str, params: list, label: str, limit: i
     rows = rows_of(columns, found)
     if not rows:
         return ToolResult(summary=f"I cannot tell your genres in {label}: none of those plays has a known genre.",
-                          coverage=coverage, query=_sql_text(sql, params))
+                          coverage=coverage, query=_sql_text(sql, [*params, limit]))
     listing = numbered(f"{i}. {r['genre']} ({_plays(r['plays'])})" for i, r in enumerate(rows, start=1))
     return ToolResult(summary=f"Your top genres in {label}, among plays with a known genre{listing}",
-                      rows=rows, query=_sql_text(sql, params), coverage=coverage, items=[])
+                      rows=rows, query=_sql_text(sql, [*params, limit]), coverage=coverage, items=[])
 
 
 @tool("listening_totals", "How much the listener listened in a period: plays, hours, distinct tracks and artists, "

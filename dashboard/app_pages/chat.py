@@ -12,7 +12,10 @@ from dashboard.served import store
 st.title("Chat")
 if connection() is None:
     st.stop()
-listener = st.sidebar.selectbox("Listener", ask(q.listeners), key="chat_listener")
+listeners = ask(q.listeners)
+linked = st.query_params.get("listener")  # /chat?listener=NAME opens that listener's chat
+listener = st.sidebar.selectbox("Listener", listeners, index=listeners.index(linked) if linked in listeners else 0,
+                                key="chat_listener")
 sessions = ChatSessions(store())
 history = sessions.list(listener)
 active = st.session_state.get("chat_active", {}).get(listener)
@@ -35,7 +38,7 @@ def show_tools(calls: list[dict], key: str) -> None:
             st.caption(f"Data: {used['freshness']} · {used['row_count']} rows"
                        + (f" · {used['coverage']}" if used.get("coverage") else ""))
             if used.get("query"):
-                st.code(used["query"], language="sql")
+                st.code(used["query"], language="sql", wrap_lines=True)
             if used.get("rows"):
                 st.dataframe(used["rows"], hide_index=True, width="stretch")
             if used.get("export"):
