@@ -125,7 +125,7 @@ class Assistant:
                    "Please ask in a shorter message. Nothing was done.")
             return
         parse_ctx = ParseContext(self.listener, self.scope, self.today, self._others, bool(ctx.state.items),
-                                 self._names, label=ctx.state.label)
+                                 self._names, label=ctx.state.label, has_playlist=bool(ctx.state.playlist_id))
         refusal = guard(message, parse_ctx)
         if refusal:
             yield refusal

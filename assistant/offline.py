@@ -83,6 +83,7 @@ class ParseContext:
     has_items: bool
     names: NameLists
     label: str = ""
+    has_playlist: bool = False  # a playlist was used earlier in the conversation ("what's in it?")
 
 
 def guard(text: str, ctx: ParseContext) -> str:
@@ -107,6 +108,8 @@ def parse(text: str, ctx: ParseContext) -> Plan:
         return Plan(reply=HELP)
     if refusal := guard(message, ctx):
         return Plan(reply=refusal)
+    if re.fullmatch(r"(hi|hello|hey|help|what can you do|who are you|how does this work)\b.*", t) and len(t) < 40:
+        return Plan(reply=HELP)
     if sql := re.match(r"^\s*(?:sql\s*:\s*)?((?:select|with)\b.+)$", message, re.IGNORECASE | re.DOTALL):
         return Plan(calls=[("sql_query", {"sql": sql[1]})])
     for intent in (_explain, _playlist, _similar, _search, _recommend, _stats):
@@ -201,9 +204,9 @@ def _playlist(message: str, t: str, ctx: ParseContext) -> Plan | None:
         return Plan(calls=[("playlist_show", {})])
     if m := re.search(r"\b(?:what'?s|what is|show(?: me)?|open)\s+(?:in\s+)?(?:the |my )?(?:playlist\s+)?(.+?)"
                       r"(?:\s+playlist)?\s*[?.!]*$", message, re.IGNORECASE):
-        if "playlist" in t:
+        if "playlist" in t or (ctx.has_playlist and re.fullmatch(r"(in )?(it|that|this)", m[1].lower().strip())):
             name = m[1].strip()
-            name = None if name.lower() in ("it", "that", "this", "in it", "in that") else name
+            name = None if name.lower() in ("it", "that", "this", "in it", "in that", "in this") else name
             return Plan(calls=[("playlist_show", {"playlist": name or "that"})])
     return None
 
@@ -379,7 +382,7 @@ def _stats(message: str, t: str, ctx: ParseContext) -> Plan | None:
         return Plan(calls=[("top_items", args)], note=note,
                     label=f"top tracks {period.get('start', '')[:7]}".strip() if kind == "track" else "")
     if re.search(r"\bhow (many|much)\b|\btotal\b|\bskip(s|ped|ping| rate)?\b|\bhours?\b|\bminutes\b|\bsummary\b|"
-                 r"\boverview\b|\bstats\b|\bstatistics\b", rest):
+                 r"\boverview\b|\bstats\b|\bstatistics\b|\babout my listening\b|\bmy listening\b", rest):
         return Plan(calls=[("listening_totals", period)], note=note)
     if period and re.search(r"\bwhat did i (listen|play)", rest):
         return Plan(calls=[("top_items", {"kind": "track", **period})], note=note)

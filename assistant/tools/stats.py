@@ -146,7 +146,7 @@ def listening_totals(ctx: ToolContext, args: dict) -> ToolResult:
     coverage = ""
     if row["skips_known"]:
         row["skip_rate"] = round(row["skips"] / row["skips_known"], 3)
-        skip = f" You skipped {row['skip_rate']:.1%} of plays."
+        skip = f" You skipped {row['skips']:,} of the {row['skips_known']:,} plays that record it ({row['skip_rate']:.1%})."
         if row["skips_known"] < row["plays"]:
             coverage = (f"skips are recorded for {row['skips_known'] / row['plays']:.0%} of these plays "
                         "(account-data exports do not record them)")
