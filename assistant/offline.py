@@ -102,12 +102,11 @@ def guard(text: str, ctx: ParseContext) -> str:
 
 
 def parse(text: str, ctx: ParseContext) -> Plan:
+    """Tool calls for a message that passed `guard`."""
     message = " ".join(text.split())
     t = message.lower()
     if not t:
         return Plan(reply=HELP)
-    if refusal := guard(message, ctx):
-        return Plan(reply=refusal)
     if re.fullmatch(r"(hi|hello|hey|help|what can you do|who are you|how does this work)\b.*", t) and len(t) < 40:
         return Plan(reply=HELP)
     if sql := re.match(r"^\s*(?:sql\s*:\s*)?((?:select|with)\b.+)$", message, re.IGNORECASE | re.DOTALL):
