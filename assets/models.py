@@ -37,10 +37,11 @@ def served_model(context: AssetExecutionContext, config: ServedModelConfig, ware
 
 
 @asset_check(asset=served_model, blocking=True,
-             description="The model gate: the served method's nDCG@10 must be at least 2x the popularity baseline's "
-                         "(HetRec split, same run). A failing gate stops the recommendations from being refreshed.")
+             description="The model gate: the served method's nDCG@10 must be at least ECHOTUNE_GATE_RATIO (2 by "
+                         "default) times the popularity baseline's (HetRec split, same run). A failing gate "
+                         "stops the recommendations from being refreshed.")
 def served_model_gate(warehouse: WarehouseResource, models: ModelsResource) -> AssetCheckResult:
-    from models.evaluation import GATE_RATIO, QUALITY_RATIO, REFERENCE, SERVED
+    from models.evaluation import QUALITY_RATIO, REFERENCE, SERVED
     from models.history import latest_run, run_metrics
     from serving.registry import CANDIDATE
 
@@ -56,10 +57,10 @@ def served_model_gate(warehouse: WarehouseResource, models: ModelsResource) -> A
         return AssetCheckResult(passed=False, metadata={"reason": f"{method} was not evaluated in run {run['run_id']}"})
     served, popularity = metrics.at[served_name, "ndcg_at_10"], metrics.at["popularity", "ndcg_at_10"]
     ratio = served / popularity if popularity else 0.0
-    passed = bool(ratio >= GATE_RATIO)
+    passed = bool(ratio >= models.gate_ratio)
     reference = metrics.at[REFERENCE, "ndcg_at_10"] if REFERENCE in metrics.index else None
     why = (f"{method} nDCG@10 {served:.4f} is {ratio:.2f}x popularity's {popularity:.4f} "
-           f"({'meets' if passed else 'below'} the {GATE_RATIO:.0f}x gate on {run['gate_dataset']})")
+           f"({'meets' if passed else 'below'} the {models.gate_ratio:g}x gate on {run['gate_dataset']})")
     return AssetCheckResult(passed=passed, metadata={
         "reason": why, "method": method, "served_ndcg@10": round(float(served), 4),
         "popularity_ndcg@10": round(float(popularity), 4), "ratio": round(float(ratio), 3),

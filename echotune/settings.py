@@ -12,6 +12,7 @@
 | ECHOTUNE_MEMORY_LIMIT | DuckDB memory limit for imports (spills to disk beyond it) | 3GB |
 | ECHOTUNE_MODELS_DIR | trained model bundles (candidate and served) | $ECHOTUNE_HOME/models |
 | ECHOTUNE_PLAY_RULE | what counts as a play for model confidence: 30s, 50% or finished | 30s |
+| ECHOTUNE_GATE_RATIO | the served model's nDCG@10 must reach this multiple of popularity's on HetRec, or it is blocked | 2 |
 | ECHOTUNE_LLM_MODELS | chat providers tried in order, comma-separated litellm model names, each optionally `@api_base`; unset: the offline assistant only | unset |
 | ECHOTUNE_LLM_TIMEOUT | seconds before a chat provider counts as failed and the next one answers | 30 |
 | MONGODB_URI | MongoDB for feedback and served recommendations; unset: embedded montydb in $ECHOTUNE_HOME/operational | unset |
@@ -42,6 +43,7 @@ class Settings:
     models_dir: Path
     play_rule: str
     mongodb_uri: str | None
+    gate_ratio: float = 2.0
     llm_models: str | None = None
     llm_timeout: float = 30.0
 
@@ -59,6 +61,7 @@ class Settings:
             memory_limit=os.environ.get("ECHOTUNE_MEMORY_LIMIT", "3GB"),
             models_dir=_path("ECHOTUNE_MODELS_DIR", home / "models"),
             play_rule=os.environ.get("ECHOTUNE_PLAY_RULE", "30s"),
+            gate_ratio=float(os.environ.get("ECHOTUNE_GATE_RATIO", "2")),
             mongodb_uri=os.environ.get("MONGODB_URI") or None,
             llm_models=os.environ.get("ECHOTUNE_LLM_MODELS") or None,
             llm_timeout=float(os.environ.get("ECHOTUNE_LLM_TIMEOUT", "30")),

@@ -23,7 +23,6 @@ from models.tuning import FAMILIES, served_hybrid, tune_family, tune_served, val
 
 REFERENCE = "ease_reference"
 SERVED = "hybrid"
-GATE_RATIO = 2.0      # served nDCG@10 over popularity's, or the served model is blocked
 QUALITY_RATIO = 1.05  # served nDCG@10 over the reference EASE's
 
 

@@ -23,7 +23,8 @@ defs = Definitions(
             exports_dir=str(settings.exports_dir), landing_dir=str(settings.landing_dir),
             catalog_dir=str(settings.catalog_dir), lastfm_dir=str(settings.lastfm_dir),
             session_gap_minutes=settings.session_gap_minutes),
-        "models": ModelsResource(models_dir=str(settings.models_dir), play_rule=settings.play_rule),
+        "models": ModelsResource(models_dir=str(settings.models_dir), play_rule=settings.play_rule,
+                                 gate_ratio=settings.gate_ratio),
         "operational": OperationalStoreResource(home=str(settings.home), mongodb_uri=settings.mongodb_uri),
     },
 )

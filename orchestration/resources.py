@@ -39,10 +39,11 @@ class SourcesResource(ConfigurableResource):
 
 
 class ModelsResource(ConfigurableResource):
-    """Where trained bundles are kept, and what counts as a play when building confidence."""
+    """Where trained bundles are kept, what counts as a play when building confidence, and how strict the gate is."""
 
     models_dir: str
     play_rule: str = "30s"
+    gate_ratio: float = 2.0
 
     def registry(self) -> "ModelRegistry":
         from serving.registry import ModelRegistry

@@ -84,11 +84,17 @@ def fingerprint(db_path: Path) -> dict[str, tuple[int, str]]:
         con.close()
 
 
+# The fixture HetRec slice is too small for the gate to mean anything: whether the hybrid clears 2x popularity on
+# it moved with the CPU's float rounding (blocked on one machine, 3.3x on another). Fixture runs ask for an
+# unreachable ratio so the blocked path is what they exercise, everywhere; the shared-data run keeps the default.
+FIXTURE_GATE_RATIO = "1000"
+
+
 def fixture_env(home: Path) -> dict[str, str]:
     return {"ECHOTUNE_HOME": str(home), "ECHOTUNE_DB": str(home / "wh.duckdb"),
             "ECHOTUNE_EXPORTS_DIR": str(FIXTURES / "exports"), "ECHOTUNE_LANDING_DIR": str(home / "landing"),
             "ECHOTUNE_CATALOG_DIR": str(FIXTURES / "catalog"),
-            "ECHOTUNE_LASTFM_DIR": str(FIXTURES / "lastfm_hetrec2011")}
+            "ECHOTUNE_LASTFM_DIR": str(FIXTURES / "lastfm_hetrec2011"), "ECHOTUNE_GATE_RATIO": FIXTURE_GATE_RATIO}
 
 
 def load_defs():
@@ -129,7 +135,7 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
 def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with every asset materialized on the fixtures and the candidate model promoted by hand.
 
-    The fixtures are too small for any model to pass the gate (tests/test_recommend_flow.py shows it blocking), so
+    Fixture runs set an unreachable gate (FIXTURE_GATE_RATIO; tests/test_recommend_flow.py shows it blocking), so
     the pages under test get their model this way; on real data the recommendations asset promotes it.
     """
     from serving.registry import ModelRegistry

@@ -169,7 +169,7 @@ def test_for_you_constraints_narrow_the_list(served_env: Path) -> None:
 def test_models_page_shows_gate_and_every_model(served_env: Path) -> None:
     at = _run("app_pages/models.py")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Gate"] == "blocked"  # fixtures are too small for the gate; the page says so
+    assert metrics["Gate"] == "blocked"  # the fixture runs ask for a 1000x gate; the page applies the same setting
     frames = [df.value for df in at.dataframe]
     models = set().union(*(set(f["model"]) for f in frames if "model" in f))
     assert {"popularity", "ease_reference", "hybrid", "als", "bpr"} <= models

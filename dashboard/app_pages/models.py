@@ -6,7 +6,8 @@ import streamlit as st
 from dashboard import queries as q
 from dashboard.data import ask, connection
 from dashboard.served import served_bundle
-from models.evaluation import GATE_RATIO, QUALITY_RATIO, REFERENCE, SERVED
+from echotune.settings import Settings
+from models.evaluation import QUALITY_RATIO, REFERENCE, SERVED
 
 st.title("Models")
 if connection() is None:
@@ -28,8 +29,9 @@ vs_reference = gate.at[served_name, "vs_reference"] if served_name in gate.index
 cols = st.columns(4)
 cols[0].metric("Served model", method if bundle else "none yet",
                help=f"version {bundle.version}" if bundle else "The gate has not let a model through yet.")
-cols[1].metric("Gate", "passed" if ratio is not None and ratio >= GATE_RATIO else "blocked",
-               help=f"Served nDCG@10 must be at least {GATE_RATIO:.0f}x popularity's on {latest['gate_dataset']}.")
+gate_ratio = Settings.from_env().gate_ratio
+cols[1].metric("Gate", "passed" if ratio is not None and ratio >= gate_ratio else "blocked",
+               help=f"Served nDCG@10 must be at least {gate_ratio:g}x popularity's on {latest['gate_dataset']}.")
 cols[2].metric("vs popularity", f"{ratio:.2f}x" if ratio is not None else "n/a")
 cols[3].metric(f"vs {REFERENCE}", f"{vs_reference:.3f}x" if vs_reference is not None else "n/a",
                help=f"Target: {QUALITY_RATIO}x untuned EASE (lambda 200, binary, artists with 3+ listeners).")
