@@ -123,7 +123,7 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
     env = {"ECHOTUNE_HOME": str(home), "ECHOTUNE_DB": str(home / "wh.duckdb"),
            "ECHOTUNE_EXPORTS_DIR": str(shared_data / "spotify_exports"), "ECHOTUNE_LANDING_DIR": str(home / "landing"),
            "ECHOTUNE_CATALOG_DIR": str(shared_data / "catalog"),
-           "ECHOTUNE_LASTFM_DIR": str(shared_data / "lastfm_hetrec2011")}
+           "ECHOTUNE_LASTFM_DIR": str(shared_data / "lastfm_hetrec2011"), "ECHOTUNE_GATE_RATIO": "2"}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)

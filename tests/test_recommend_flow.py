@@ -38,7 +38,8 @@ def fixture_run(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         for key, value in fixture_env(home).items():
             patch.setenv(key, value)
-        yield home, _run(_defs())
+        result = _run(_defs())
+    return home, result
 
 
 def test_fixture_gate_blocks_and_nothing_is_served(fixture_run) -> None:
