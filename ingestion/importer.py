@@ -29,7 +29,7 @@ from ingestion.sources import ExportFile, collect_exports
 from warehouse.connection import transaction
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes in all)
-CHUNK_BYTES = 256 * 1024 * 1024
+CHUNK_BYTES = 512 * 1024 * 1024  # about 0.7M plays staged in memory at a time
 LISTENER_NAME = re.compile(r"[\w][\w .@+-]{0,63}")
 
 
@@ -144,43 +144,49 @@ def _run(con, report: ImportReport, files, digests, progress: Progress) -> None:
 
 
 def _import_streaming(con, report, streaming, accounts, file_ids, digests, done, total_bytes, progress) -> None:
-    first = True
+    """Chunk by chunk, each about CHUNK_BYTES of files: staged, checked, de-duplicated and loaded before the next
+    is read, so staging stays in memory at any import size. Earlier chunks are already in `plays` (same
+    transaction), so the stored-key check also catches repeats across chunks; extended history (first in FileKind)
+    is loaded before any account data, so the days it covers are known when account plays are judged."""
     for kind in FileKind:
         group = [(n, listener, e) for n, listener, e in streaming if e.kind == kind]
         for chunk in _chunks(group, digests):
-            staging.stage_files(con, chunk, first)
-            first = False
+            staging.stage_files(con, chunk)
+            _load_staged(con, report, chunk, accounts, file_ids)
             done += sum(digests[id(e)][1] for _, _, e in chunk)
             progress(chunk[-1][2].name, done, total_bytes)
+    # stored account-data plays on days this import's extended history covers give way to it
+    report.replaced = con.execute("""
+      DELETE FROM plays p USING (SELECT DISTINCT listener, CAST(ts AS DATE) AS day FROM plays
+                                 WHERE import_id = ? AND source = 'extended') d
+      WHERE p.source = 'account' AND p.listener = d.listener AND CAST(p.ts AS DATE) = d.day""",
+                                  [report.import_id]).fetchone()[0]
 
+
+def _load_staged(con, report, chunk, accounts, file_ids) -> None:
     # with_time: rows with a usable time, or whose time broke a rule (the typed text is kept only on those)
     counts = {n: (rows, first_rowid, with_time) for n, rows, first_rowid, with_time in con.execute(
         "SELECT file_no, count(*), min(rowid), count(ts) + count(ts_raw) FROM staged GROUP BY file_no").fetchall()}
-    for number, _, export in streaming:
+    for number, _, export in chunk:
         rows, _, with_time = counts.get(number, (0, 0, 0))
         accounts[number].read = rows
         if rows and not with_time:
             raise ExportFileError(export.name, f"has {rows} records but none with a time (ts or endTime): "
                                   "it is not a Spotify streaming-history file.", "Check the file name and its contents.")
 
-    progress("checking and de-duplicating", done, total_bytes)
     con.execute("CREATE OR REPLACE TEMP TABLE file_starts (file_no INTEGER, first_rowid BIGINT, file_id BIGINT, source_file VARCHAR)")
     con.executemany("INSERT INTO file_starts VALUES (?, ?, ?, ?)",
                     [(n, c[1], file_ids[n], accounts[n].name) for n, c in counts.items()])
     con.execute("CREATE OR REPLACE TEMP TABLE import_listeners AS SELECT DISTINCT listener FROM staged")
     # Narrow helper tables; the status of each row is then a view, so the wide rows are never copied again.
     con.execute("""
-    CREATE OR REPLACE TEMP TABLE repeated AS  -- keys seen more than once in this import, and where first
+    CREATE OR REPLACE TEMP TABLE repeated AS  -- keys seen more than once in this chunk, and where first
       SELECT play_key, min((file_no::BIGINT << 40) + rowid) AS first_position
       FROM staged WHERE rule IS NULL GROUP BY play_key HAVING count(*) > 1""")
     con.execute("""
-    CREATE OR REPLACE TEMP TABLE extended_days AS
-      SELECT DISTINCT listener, CAST(ts AS DATE) AS day FROM staged WHERE rule IS NULL AND source = 'extended'""")
-    con.execute("""
-    CREATE OR REPLACE TEMP TABLE covered_days AS
-      SELECT listener, day FROM extended_days
-      UNION SELECT DISTINCT listener, CAST(ts AS DATE) FROM plays
-        WHERE source = 'extended' AND listener IN (SELECT listener FROM import_listeners)""")
+    CREATE OR REPLACE TEMP TABLE covered_days AS  -- only account-data rows are judged against it
+      SELECT DISTINCT listener, CAST(ts AS DATE) AS day FROM plays
+      WHERE source = 'extended' AND listener IN (SELECT listener FROM staged WHERE source = 'account')""")
     con.execute("""
     CREATE OR REPLACE TEMP TABLE stored_keys AS
       SELECT DISTINCT play_key FROM plays WHERE listener IN (SELECT listener FROM import_listeners)""")
@@ -203,16 +209,7 @@ def _import_streaming(con, report, streaming, accounts, file_ids, digests, done,
     -- equality only: a condition on one side here would turn the hash join into a nested loop
     LEFT JOIN covered_days c ON c.listener = r.listener AND c.day = CAST(r.ts AS DATE)""")
 
-    report.replaced = con.execute("""
-      DELETE FROM plays p USING extended_days d
-      WHERE p.source = 'account' AND p.listener = d.listener AND CAST(p.ts AS DATE) = d.day""").fetchone()[0]
-    con.execute(f"INSERT INTO plays SELECT {rules.play_columns_sql()}, file_id, source_row, ? "
-                "FROM resolved WHERE status = 'loaded'", [report.import_id])
-    # quarantined is exactly "broke a rule": read those rows directly rather than through the status view's joins
-    con.execute(f"""INSERT INTO quarantine SELECT ?, r.listener, f.source_file, r.rowid - f.first_rowid, r.rule,
-                    {rules.detail_sql()}, {rules.raw_record_sql(staging.STAGED_COLUMNS)}, current_timestamp
-                    FROM staged r JOIN file_starts f USING (file_no) WHERE r.rule IS NOT NULL""",
-                [report.import_id])
+    # the counts first: once the chunk is in plays, every loaded row would also match stored_keys
     for number, loaded, duplicates, superseded, quarantined in con.execute("""
         SELECT file_no, count(*) FILTER (status = 'loaded'), count(*) FILTER (status = 'duplicate'),
                count(*) FILTER (status = 'superseded'), count(*) FILTER (status = 'quarantined')
@@ -220,9 +217,21 @@ def _import_streaming(con, report, streaming, accounts, file_ids, digests, done,
         account = accounts[number]
         account.loaded, account.duplicates, account.quarantined = loaded, duplicates + superseded, quarantined
         report.superseded += superseded
+    # Row order in plays carries nothing (source_row keeps each play's position), and letting it go is what lets
+    # DuckDB write the chunk on every thread instead of one.
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(f"INSERT INTO plays SELECT {rules.play_columns_sql()}, file_id, source_row, ? "
+                    "FROM resolved WHERE status = 'loaded'", [report.import_id])
+    finally:
+        con.execute("RESET preserve_insertion_order")
+    # quarantined is exactly "broke a rule": read those rows directly rather than through the status view's joins
+    con.execute(f"""INSERT INTO quarantine SELECT ?, r.listener, f.source_file, r.rowid - f.first_rowid, r.rule,
+                    {rules.detail_sql()}, {rules.raw_record_sql(staging.STAGED_COLUMNS)}, current_timestamp
+                    FROM staged r JOIN file_starts f USING (file_no) WHERE r.rule IS NOT NULL""",
+                [report.import_id])
     con.execute("DROP VIEW resolved")
-    for table in ("staged", "file_starts", "platforms", "import_listeners", "repeated", "extended_days", "covered_days",
-                  "stored_keys"):
+    for table in ("staged", "file_starts", "platforms", "import_listeners", "repeated", "covered_days", "stored_keys"):
         con.execute(f"DROP TABLE {table}")
 
 

@@ -45,8 +45,8 @@ ACCOUNT_FIELDS = {
 }
 
 
-def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, ExportFile]], first: bool) -> None:
-    """Read files that share one dialect straight into the typed staging table (created by the first call).
+def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, ExportFile]]) -> None:
+    """Read files that share one dialect straight into the typed staging table `staged` (replacing it).
 
     `files` are (file number in the import, listener, file). Typing and the quarantine rules run in the same pass
     as the reader, so the wide rows are written once.
@@ -64,11 +64,10 @@ def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, Expo
     columns = ", ".join(f"{field(mapping[c]) if c in mapping else 'NULL'}::VARCHAR AS {c}" for c in STAGED_COLUMNS)
     base = f"""SELECT $numbers[i] AS file_no, $listeners[i] AS listener, '{kind.value}' AS kind, {columns}
                FROM (SELECT list_position($paths, filename) AS i, * FROM {reader})"""
-    verb = "CREATE OR REPLACE TEMP TABLE staged AS" if first else "INSERT INTO staged"
     params = {"paths": [str(e.path) for _, _, e in files], "numbers": [n for n, _, _ in files],
               "listeners": [listener for _, listener, _ in files]}
     try:
-        con.execute(f"{verb} {rules.typed_rows_sql(base)}", params)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {rules.typed_rows_sql(base)}", params)
     except duckdb.Error as exc:
         raise _explain(exc, [(n, e) for n, _, e in files]) from None
 

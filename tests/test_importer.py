@@ -98,6 +98,33 @@ def test_other_listeners_are_untouched_by_the_rule(fixtures: Path, db: Path, tmp
     assert con.execute("SELECT count(*) FROM plays WHERE listener = 'someone_else'").fetchone()[0] == len(json.loads(account.read_text()))
 
 
+def test_chunk_size_changes_nothing(fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are loaded one after another: repeats across them, and account data on days the extended history
+    covers, must come out exactly as in one chunk."""
+    import ingestion.importer as importer
+
+    extended = fixtures / "exports/listener_a/Streaming_History_Audio_2026.json"
+    account = _account_copy(extended, tmp_path / "acc/StreamingHistory_music_0.json", EXTRA)
+    copy = tmp_path / "copy/Streaming_History_Audio_2026_again.json"
+    copy.parent.mkdir()
+    copy.write_bytes(extended.read_bytes())  # the same plays under another name: all repeats
+    batches = [*listener_batches(fixtures / "exports"), ("listener_a", [account, copy])]
+    outcomes = []
+    for chunk_bytes in (importer.CHUNK_BYTES, 1):  # one chunk per kind, then one per file
+        monkeypatch.setattr(importer, "CHUNK_BYTES", chunk_bytes)
+        db = tmp_path / f"chunks_{chunk_bytes}.duckdb"
+        report = _run(db, batches)
+        con = duckdb.connect(str(db), read_only=True)
+        plays = con.execute("SELECT * EXCLUDE (import_id, file_id) FROM plays ORDER BY ALL").fetchall()
+        con.close()
+        outcomes.append(([(f.name, f.read, f.loaded, f.duplicates, f.quarantined) for f in report.files],
+                         report.superseded, plays))
+    assert outcomes[0] == outcomes[1]
+    accounts, superseded, _ = outcomes[1]
+    assert superseded == len(json.loads(account.read_text())) - len(EXTRA)
+    assert next(a for a in accounts if a[0].endswith("_again.json"))[2] == 0
+
+
 QUARANTINE_CASES = [
     ({"ts": None}, "ts_missing"),
     ({"ts": "yesterday"}, "ts_unparseable"),
