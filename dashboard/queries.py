@@ -73,8 +73,19 @@ def timeline(con, f: Filters) -> pd.DataFrame:
     where, params = f.where("day")
     span = (f.end - f.start).days
     grain = "day" if span <= 92 else "week" if span <= 730 else "month"
-    return df(con, f"""SELECT date_trunc('{grain}', day)::DATE AS period, content_type, sum(plays) AS plays,
-                         sum(ms_played) / 3.6e6 AS hours FROM daily_listening WHERE {where} GROUP BY ALL ORDER BY 1""", params)
+    # Every period from the first to the last, silent ones as zero: an area chart would otherwise draw a slope
+    # across a year without data, as if listening had grown through it.
+    return df(con, f"""
+        WITH listened AS (
+          SELECT date_trunc('{grain}', day)::DATE AS period, content_type, sum(plays) AS plays,
+                 sum(ms_played) / 3.6e6 AS hours
+          FROM daily_listening WHERE {where} GROUP BY ALL),
+        periods AS (
+          SELECT unnest(generate_series(min(period)::TIMESTAMP, max(period)::TIMESTAMP, INTERVAL 1 {grain}))::DATE
+            AS period FROM listened)
+        SELECT period, content_type, coalesce(plays, 0) AS plays, coalesce(hours, 0) AS hours
+        FROM periods CROSS JOIN (SELECT DISTINCT content_type FROM listened)
+        LEFT JOIN listened USING (period, content_type) ORDER BY period, content_type""", params)
 
 
 def top(con, f: Filters, by: str, limit: int = 15) -> pd.DataFrame:

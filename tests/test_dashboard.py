@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -104,6 +105,11 @@ def test_queries_match_independent_sql(fixture_warehouse: Path) -> None:
         tracks, artists = con.execute(f"""SELECT count(DISTINCT {track_key_sql()}), count(DISTINCT artist_name) FROM plays
                                           WHERE ? IS NULL OR listener = ?""", [listener, listener]).fetchone()
         assert (whole["tracks"], whole["artists"]) == (tracks, artists) and tracks > 0
+    timeline = q.timeline(con, q.Filters(None, date(2000, 1, 1), date(2100, 1, 1)))
+    months = pd.date_range(timeline["period"].min(), timeline["period"].max(), freq="MS")
+    assert len(timeline) == len(months) * timeline["content_type"].nunique(), "every month, silent ones as zero"
+    assert (timeline["plays"] == 0).any() and timeline["plays"].sum() == q.totals(con, q.Filters(
+        None, date(2000, 1, 1), date(2100, 1, 1)))["plays"]
     heat = q.heatmap(con, f)
     assert heat["plays"].sum() == q.totals(con, f)["plays"]
     assert set(q.quarantine_by_rule(con, None)["rule"]) == {"no_content"}
