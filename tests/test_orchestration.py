@@ -116,6 +116,27 @@ def test_expectation_suite_fails_on_bad_rows(tmp_path: Path) -> None:
     assert ("expect_column_values_to_match_regex", "track_id") in failed
 
 
+def test_suites_add_up_over_slices(tmp_path: Path) -> None:
+    """Big tables are validated slice by slice: counts and samples must come out as one pass over the table gives
+    them, with the failing rows spread over several slices."""
+    from warehouse.quality import run_suite
+    from warehouse.schema import ensure_schema
+
+    con = duckdb.connect(str(tmp_path / "q.duckdb"))
+    ensure_schema(con)
+    con.execute("""INSERT INTO catalog_tracks (track_id, energy, tempo, key, popularity, source)
+                   SELECT CASE WHEN i % 1000 = 7 THEN 'bad-' || i ELSE lpad(i::VARCHAR, 22, 'A') END,
+                          CASE WHEN i % 3000 = 0 THEN 1.5 ELSE 0.5 END, 120, 5, 50, 't' FROM range(10000) r(i)""")
+    whole, sliced = run_suite(con, "catalog_tracks", slice_vectors=1000), run_suite(con, "catalog_tracks", slice_vectors=1)
+    assert whole.rows == sliced.rows == 10_000 and whole.evaluated == sliced.evaluated
+    counts = {(f["expectation"], f["column"]): f["unexpected_count"] for f in sliced.failures}
+    assert counts == {(f["expectation"], f["column"]): f["unexpected_count"] for f in whole.failures}
+    assert counts == {("expect_column_values_to_match_regex", "track_id"): 10,
+                      ("expect_column_values_to_be_between", "energy"): 4}
+    regex = next(f for f in sliced.failures if f["expectation"] == "expect_column_values_to_match_regex")
+    assert regex["sample"] == ["bad-7", "bad-1007", "bad-2007", "bad-3007", "bad-4007"]
+
+
 @pytest.mark.slow
 def test_end_to_end_on_all_shared_exports(shared_data: Path, env, monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
     monkeypatch.setenv("ECHOTUNE_EXPORTS_DIR", str(shared_data / "spotify_exports"))

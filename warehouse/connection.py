@@ -24,6 +24,13 @@ from filelock import FileLock, Timeout
 from warehouse.schema import ensure_schema
 
 
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """DuckDB draws its own progress bar on stdout for long queries: in Dagster's compute logs and under the CLI's
+    Rich progress bar it is only noise. (A session setting: a connect-time config would clash with other
+    connections to the same file in this process.)"""
+    con.execute("SET enable_progress_bar = false")
+    return con
+
 class WarehouseBusy(RuntimeError):
     pass
 
@@ -60,7 +67,7 @@ def write_connection(
             f"busy for {wait_seconds:.0f} s. Try again when it has finished."
         ) from exc
     try:
-        con = duckdb.connect(str(db_path))
+        con = _quiet(duckdb.connect(str(db_path)))
         try:
             spill = db_path.parent / ".duckdb_tmp"
             con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -120,7 +127,7 @@ def read_connection(db_path: Path) -> duckdb.DuckDBPyConnection:
             f"No warehouse at {db_path} yet. Import an export first: `echotune import PATH --listener NAME`, "
             "the Import page, or `make demo`."
         )
-    return duckdb.connect(str(snapshot), read_only=True)
+    return _quiet(duckdb.connect(str(snapshot), read_only=True))
 
 
 def snapshot_version(db_path: Path) -> str:

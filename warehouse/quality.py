@@ -87,36 +87,84 @@ class SuiteOutcome:
                 "failures": self.failures}
 
 
+# Expectations that need every row at once: run on their own columns only. Every other expectation judges rows one
+# by one and runs on slices, so a check never holds a wide table in memory.
+UNIQUENESS = {"ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"}
+HEADER = "ExpectTableColumnsToMatchSet"
+SLICE_VECTORS = 250  # DuckDB vectors of 2,048 rows: about 0.5M rows per slice, under 1 GB for `plays`
+SAMPLE = 5
+
+
 def _columns(expectations: list[Expectation]) -> list[str]:
     names: list[str] = []
     for e in expectations:
-        for c in [e.kwargs.get("column"), *e.kwargs.get("column_list", []), *e.kwargs.get("column_set", [])]:
+        for c in [e.kwargs.get("column"), *e.kwargs.get("column_list", [])]:
             if c and c not in names:
                 names.append(c)
     return names
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, table: str) -> SuiteOutcome:
+def run_suite(con: duckdb.DuckDBPyConnection, table: str, slice_vectors: int = SLICE_VECTORS) -> SuiteOutcome:
+    """Validate `table` against its suite: row expectations slice by slice with their counts and samples added
+    up, uniqueness once on its own columns, the column set on the table's header."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # heavy: only where checks run
-
-    expectations = SUITES[table]
-    frame = con.execute(f"SELECT {', '.join(_columns(expectations))} FROM {table}").df()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # they would land in Dagster's check logs
-    batch = (context.data_sources.add_pandas("warehouse").add_dataframe_asset(table)
-             .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
-    suite = gx.ExpectationSuite(name=table)
-    for e in expectations:
-        suite.add_expectation(getattr(gx.expectations, e.kind)(**e.kwargs))
-    result = batch.validate(suite, result_format="SUMMARY")
-    failures = [{
-        "expectation": r.expectation_config.type,
-        "column": r.expectation_config.kwargs.get("column") or r.expectation_config.kwargs.get("column_list"),
-        "unexpected_count": r.result.get("unexpected_count"),
-        "sample": [str(v) for v in (r.result.get("partial_unexpected_list") or [])[:5]],
-        **({"error": r.exception_info.get("exception_message")} if r.exception_info.get("raised_exception") else {}),
-    } for r in result.results if not r.success]
-    return SuiteOutcome(table, len(frame), not failures, failures, len(result.results))
+    batches = (context.data_sources.add_pandas("warehouse").add_dataframe_asset(table)
+               .add_batch_definition_whole_dataframe("all"))
+
+    def validate(expectations: list[Expectation], frame) -> list:
+        suite = gx.ExpectationSuite(name=table)
+        for e in expectations:
+            suite.add_expectation(getattr(gx.expectations, e.kind)(**e.kwargs))
+        return batches.get_batch(batch_parameters={"dataframe": frame}).validate(suite, result_format="SUMMARY").results
+
+    def select(expectations: list[Expectation], limit: str = "") -> duckdb.DuckDBPyConnection:
+        return con.execute(f"SELECT {', '.join(_columns(expectations)) or '*'} FROM {table} {limit}")
+
+    expectations = SUITES[table]
+    header = [e for e in expectations if e.kind == HEADER]
+    unique = [e for e in expectations if e.kind in UNIQUENESS]
+    per_row = [e for e in expectations if e.kind != HEADER and e.kind not in UNIQUENESS]
+    tallies: list[_Tally] = []
+    if header:
+        tallies += map(_Tally, validate(header, con.execute(f"SELECT * FROM {table} LIMIT 0").df()))
+    if unique:
+        tallies += map(_Tally, validate(unique, select(unique).df()))
+    if per_row:
+        rows = select(per_row)
+        sliced = list(map(_Tally, validate(per_row, rows.fetch_df_chunk(slice_vectors))))  # empty tables too
+        while len(part := rows.fetch_df_chunk(slice_vectors)):
+            for tally, result in zip(sliced, validate(per_row, part), strict=True):
+                tally.add(result)
+        tallies += sliced
+    failures = [t.failure() for t in tallies if not t.success]
+    return SuiteOutcome(table, con.execute(f"SELECT count(*) FROM {table}").fetchone()[0], not failures, failures,
+                        len(tallies))
+
+
+class _Tally:
+    """One expectation's result, added up over the slices it was run on."""
+
+    def __init__(self, result) -> None:
+        config = result.expectation_config
+        self.expectation = config.type
+        self.column = config.kwargs.get("column") or config.kwargs.get("column_list")
+        self.success, self.unexpected, self.sample, self.error = True, None, [], None
+        self.add(result)
+
+    def add(self, result) -> _Tally:
+        self.success = self.success and result.success
+        if (count := result.result.get("unexpected_count")) is not None:
+            self.unexpected = (self.unexpected or 0) + count
+        self.sample += [str(v) for v in (result.result.get("partial_unexpected_list") or [])][:SAMPLE - len(self.sample)]
+        if result.exception_info.get("raised_exception"):
+            self.error = self.error or result.exception_info.get("exception_message")
+        return self
+
+    def failure(self) -> dict:
+        return {"expectation": self.expectation, "column": self.column, "unexpected_count": self.unexpected,
+                "sample": self.sample, **({"error": self.error} if self.error else {})}
