@@ -303,13 +303,12 @@ def _insert(con, table: str, rows: list[dict], constants: dict) -> None:
 
 
 def _record_files(con, report: ImportReport, files, digests, file_ids: dict[int, int]) -> None:
-    for number, ((listener, export), account) in enumerate(zip(files, report.files, strict=True)):
-        if account.note.startswith("already imported"):
-            continue
-        sha, size = digests[id(export)]
-        con.execute("INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-                    [file_ids[number], report.import_id, listener, export.name, export.kind.value, sha, size, account.read,
-                     account.loaded, account.duplicates, account.quarantined])
+    rows = [[file_ids[number], report.import_id, listener, export.name, export.kind.value, *digests[id(export)],
+             account.read, account.loaded, account.duplicates, account.quarantined]
+            for number, ((listener, export), account) in enumerate(zip(files, report.files, strict=True))
+            if not account.note.startswith("already imported")]
+    if rows:
+        con.executemany("INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)", rows)
     con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
                 [report.import_id, sorted({listener for listener, _ in files}), len(files),
                  *(report.total(c) for c in ("read", "loaded", "duplicates", "quarantined")),
