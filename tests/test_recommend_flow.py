@@ -1,7 +1,8 @@
 """Models end to end through Dagster: evaluation, the gate, serving, feedback changing the next run.
 
 The fixture run demands an unreachable gate ratio, so it must block (its tiny HetRec slice makes the real 2x gate a
-coin toss); the shared-data run shows the whole loop: the gate passing, feedback applied, and a deliberately bad model blocked.
+coin toss); the shared-data run shows the whole loop: the gate passing, feedback applied, and a deliberately bad
+model blocked.
 """
 
 from __future__ import annotations
