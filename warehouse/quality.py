@@ -156,14 +156,13 @@ class _Tally:
         self.success, self.unexpected, self.sample, self.error = True, None, [], None
         self.add(result)
 
-    def add(self, result) -> _Tally:
+    def add(self, result) -> None:
         self.success = self.success and result.success
         if (count := result.result.get("unexpected_count")) is not None:
             self.unexpected = (self.unexpected or 0) + count
         self.sample += [str(v) for v in (result.result.get("partial_unexpected_list") or [])][:SAMPLE - len(self.sample)]
         if result.exception_info.get("raised_exception"):
             self.error = self.error or result.exception_info.get("exception_message")
-        return self
 
     def failure(self) -> dict:
         return {"expectation": self.expectation, "column": self.column, "unexpected_count": self.unexpected,
