@@ -4,10 +4,20 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
 
 from assets.metadata import preview, row_count
-from ingestion.importer import import_exports
+from ingestion.errors import ExportFileError
+from ingestion.importer import ImportReport, import_exports
 from ingestion.sources import listener_batches
 from orchestration.resources import SourcesResource, WarehouseResource
 from warehouse.catalog import load_catalog
@@ -26,15 +36,32 @@ GROUP = "ingestion"
         AssetSpec("playlists", group_name=GROUP, description="Playlists from Playlist*.json, one row each (replaced by name on re-import)."),
         AssetSpec("playlist_items", group_name=GROUP, description="The tracks and episodes of each playlist, in order."),
     ],
+    check_specs=[AssetCheckSpec("every_export_imported", asset="plays", description=(
+        "Warns when a listener's folder or file was refused (a name that cannot be a listener's, a bad file): the "
+        "other listeners were imported; the refused ones, with the reason, are in this check's metadata."))],
     can_subset=False,
 )
-def spotify_exports(context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource) -> Iterator[MaterializeResult]:
-    """Import every listener's export; files already imported are recognised by content and cost nothing."""
-    batches = listener_batches(Path(sources.exports_dir)) + listener_batches(Path(sources.landing_dir))
+def spotify_exports(context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource) -> Iterator[MaterializeResult | AssetCheckResult]:
+    """Import every listener's export, each listener on its own (one refused export does not hold back the others);
+    files already imported are recognised by content and cost nothing."""
+    refused: list[str] = []
+    batches = (listener_batches(Path(sources.exports_dir), refused)
+               + listener_batches(Path(sources.landing_dir), refused))
     context.log.info(f"Importing {len(batches)} listener folders: {[name for name, _ in batches]}")
     with warehouse.writer() as con:
-        report = import_exports(con, batches, lambda what, done, total: context.log.debug(f"{what}: {done}/{total} bytes")) if batches else None
-        totals = report.as_dict() if report else {"read": 0, "loaded": 0, "duplicates": 0, "quarantined": 0}
+        report = ImportReport(import_id="all")
+        for listener, paths in batches:
+            try:
+                part = import_exports(con, [(listener, paths)],
+                                      lambda what, done, total: context.log.debug(f"{what}: {done}/{total} bytes"))
+            except ExportFileError as exc:
+                refused.append(f"{listener}: {exc}")
+                context.log.warning(f"{listener} was not imported: {exc}")
+                continue
+            report.files += part.files
+            report.superseded += part.superseded
+            report.replaced += part.replaced
+        totals = report.as_dict()
         per_listener = preview(con, """
             SELECT listener, content_type, count(*) AS plays, min(ts)::DATE AS first, max(ts)::DATE AS last
             FROM plays GROUP BY ALL ORDER BY ALL""")
@@ -51,11 +78,14 @@ def spotify_exports(context: AssetExecutionContext, warehouse: WarehouseResource
         })
         for table in ("library_items", "playlists", "playlist_items"):
             yield MaterializeResult(asset_key=table, metadata={"rows": row_count(con, table)})
+        yield AssetCheckResult(check_name="every_export_imported", asset_key="plays", passed=not refused,
+                               severity=AssetCheckSeverity.WARN,
+                               metadata={"refused": MetadataValue.md("\n".join(f"- {r}" for r in refused) or "none")})
 
 
-def _files_table(report) -> str:
-    if report is None:
-        return "_no export folders found_"
+def _files_table(report: ImportReport) -> str:
+    if not report.files:
+        return "_no export files imported_"
     lines = ["| listener | file | read | loaded | duplicates | quarantined | note |", "|---|---|---:|---:|---:|---:|---|"]
     lines += [f"| {f.listener} | {Path(f.name).name} | {f.read} | {f.loaded} | {f.duplicates} | {f.quarantined} | {f.note} |"
               for f in report.files]

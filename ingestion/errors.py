@@ -11,3 +11,7 @@ class ExportFileError(Exception):
         self.problem = problem
         self.hint = hint
         super().__init__(f"{self.path}: {problem}" + (f" {hint}" if hint else ""))
+
+
+class ImportIntegrityError(ExportFileError):
+    """Two independent counts of one file's rows disagree: our fault, not the file's, so nothing is imported."""

@@ -1,9 +1,11 @@
 """One import: files, folders and zips for one or more listeners, loaded atomically with every row accounted for.
 
-For each file: read = loaded + duplicates + quarantined. A duplicate is a play the warehouse already has (same play
-key), a repeat inside the import, or an account-data play on a day the listener's extended history covers
-("superseded": extended history wins, see README). Any unreadable file aborts the whole import and leaves the
-warehouse exactly as it was.
+For each file: read = loaded + duplicates + quarantined. `read` is what a second parser counted in the file's bytes
+(ingestion.preflight), and must equal the rows DuckDB's reader staged; `loaded` and `quarantined` are checked
+against the rows really written. A duplicate is a play (or a bad row) the warehouse already holds, a repeat inside
+the import, or an account-data play on a day the listener's extended history covers ("superseded": extended history
+wins, see README). Any unreadable file, and any disagreement between the counts, aborts the whole import and leaves
+the warehouse exactly as it was.
 """
 
 from __future__ import annotations
@@ -12,21 +14,22 @@ import hashlib
 import os
 import re
 import uuid
+from pathlib import Path
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from ingestion import library, rules, staging
-from ingestion.errors import ExportFileError
+from ingestion.errors import ExportFileError, ImportIntegrityError
 from ingestion.formats import STREAMING_KINDS, FileKind
+from ingestion.preflight import FileFacts, inspect
 from ingestion.sources import ExportFile, collect_exports
-from warehouse.connection import transaction
+from warehouse.connection import scratch_path, transaction
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes in all)
 CHUNK_BYTES = 512 * 1024 * 1024  # about 0.7M plays staged in memory at a time
@@ -72,88 +75,91 @@ def check_listener(name: str) -> str:
 
 
 def import_exports(
-    con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Path]]], progress: Progress | None = None
+    con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Path]]], progress: Progress | None = None,
+    display: dict[Path, str] | None = None,
 ) -> ImportReport:
-    """Import `batches` of (listener, paths) in one transaction on a write connection."""
+    """Import `batches` of (listener, paths) in one transaction on a write connection.
+
+    `display` names paths the way the user knows them (an upload's file name), for the report and every error."""
     report = ImportReport(import_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
     for listener, _ in batches:
         check_listener(listener)
+    scratch_root = scratch_folder(con)
     with ExitStack() as stack:
         files: list[tuple[str, ExportFile]] = []
+        scratches: list[Path] = []
         for listener, paths in batches:
-            selection = stack.enter_context(collect_exports(paths))
+            selection = stack.enter_context(collect_exports(paths, scratch_root, display))
             files += [(listener, f) for f in selection.files]
             report.ignored += selection.ignored
+            scratches.append(selection.scratch)
         if not files:
-            raise ExportFileError(", ".join(str(p) for _, ps in batches for p in ps), "holds no Spotify listening-data files.",
+            shown = ", ".join((display or {}).get(p, str(p)) for _, ps in batches for p in ps)
+            raise ExportFileError(shown, "holds no Spotify listening-data files.",
                                   "Point at the folder or .zip from Spotify's 'Download your data'.")
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # hashlib releases the GIL
-            digests = dict(zip((id(f) for _, f in files), pool.map(_preflight, [f for _, f in files]), strict=True))
+            facts = dict(zip((id(f) for _, f in files), pool.map(inspect, [f for _, f in files]), strict=True))
         with transaction(con):
-            _run(con, report, files, digests, progress or (lambda *_: None))
+            _run(con, report, files, facts, scratches[0] / "links", progress or (lambda *_: None))
     return report
 
 
-def _preflight(export: ExportFile) -> tuple[str, int]:
-    size = export.path.stat().st_size
-    if size == 0:
-        raise ExportFileError(export.name, "is empty (0 bytes).",
-                              "The export was not written completely: download or unzip it again.")
-    digest = hashlib.sha256()
-    with open(export.path, "rb") as handle:
-        while chunk := handle.read(4 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest(), size
+def scratch_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """Where this import unpacks: beside the warehouse it writes, so that what a killed import leaves there is
+    found and removed by the next writer (warehouse.connection clears it when it takes the lock)."""
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    return scratch_path(Path(path)) if path else None
 
 
-def _run(con, report: ImportReport, files, digests, progress: Progress) -> None:
-    total_bytes = sum(size for _, size in digests.values())
+def _run(con, report: ImportReport, files, facts: dict[int, FileFacts], links: Path, progress: Progress) -> None:
+    total_bytes = sum(f.size for f in facts.values())
     done = 0
     streaming: list[tuple[int, str, ExportFile]] = []
     accounts: dict[int, FileAccount] = {}
     imported_before = {
-        (listener, sha): (read, quarantined, import_id) for listener, sha, read, quarantined, import_id in con.execute(
-            "SELECT listener, sha256, first(read ORDER BY imported_at), first(quarantined ORDER BY imported_at), "
-            "first(import_id ORDER BY imported_at) FROM import_files WHERE list_contains(?, listener) GROUP BY ALL",
+        (listener, sha): (read, import_id) for listener, sha, read, import_id in con.execute(
+            "SELECT listener, sha256, first(read ORDER BY imported_at), first(import_id ORDER BY imported_at) "
+            "FROM import_files WHERE list_contains(?, listener) GROUP BY ALL",
             [sorted({listener for listener, _ in files})]).fetchall()}
+    file_ids = dict(enumerate(i for (i,) in con.execute(
+        "SELECT nextval('import_file_ids') FROM range(?)", [len(files)]).fetchall()))
     for number, (listener, export) in enumerate(files):
         account = FileAccount(export.name, export.kind.value, listener)
         accounts[number] = account
         report.files.append(account)
-        sha, size = digests[id(export)]
-        previous = imported_before.get((listener, sha))
+        fact = facts[id(export)]
+        previous = imported_before.get((listener, fact.sha256))
         if previous:
-            # Same bytes already imported for this listener: every row was accounted for then.
-            account.read, account.quarantined = previous[0], previous[1]
-            account.duplicates = previous[0] - previous[1]
-            account.note = f"already imported in {previous[2]}"
-            done += size
-            progress(f"{export.name} (already imported)", done, total_bytes)
+            # Same bytes already imported for this listener: every row was accounted for then, and is held now.
+            account.read = account.duplicates = previous[0]
+            account.note = f"already imported in {previous[1]}"
+        elif fact.empty:
+            account.note = "empty file: no rows"
         elif export.kind in STREAMING_KINDS:
             streaming.append((number, listener, export))
+            continue
         else:
-            _import_library_file(con, report.import_id, listener, export, account)
-            done += size
-            progress(export.name, done, total_bytes)
+            _import_library_file(con, report.import_id, listener, export, account, file_ids[number])
+        done += fact.size
+        progress(export.name, done, total_bytes)
 
-    file_ids = dict(zip(accounts, (i for (i,) in con.execute(
-        "SELECT nextval('import_file_ids') FROM range(?)", [len(accounts)]).fetchall()), strict=True))
     if streaming:
-        _import_streaming(con, report, streaming, accounts, file_ids, digests, done, total_bytes, progress)
-    _record_files(con, report, files, digests, file_ids)
+        _import_streaming(con, report, streaming, accounts, file_ids, facts, links, done, total_bytes, progress)
+    _verify_stored(con, report, accounts, file_ids)
+    _record_files(con, report, files, facts, file_ids)
 
 
-def _import_streaming(con, report, streaming, accounts, file_ids, digests, done, total_bytes, progress) -> None:
+def _import_streaming(con, report, streaming, accounts, file_ids, facts, links, done, total_bytes, progress) -> None:
     """Chunk by chunk, each about CHUNK_BYTES of files: staged, checked, de-duplicated and loaded before the next
     is read, so staging stays in memory at any import size. Earlier chunks are already in `plays` (same
     transaction), so the stored-key check also catches repeats across chunks; extended history (first in FileKind)
     is loaded before any account data, so the days it covers are known when account plays are judged."""
     for kind in FileKind:
         group = [(n, listener, e) for n, listener, e in streaming if e.kind == kind]
-        for chunk in _chunks(group, digests):
-            staging.stage_files(con, chunk)
-            _load_staged(con, report, chunk, accounts, file_ids)
-            done += sum(digests[id(e)][1] for _, _, e in chunk)
+        for chunk in _chunks(group, facts):
+            staging.stage_files(con, chunk, links)
+            _load_staged(con, report, chunk, accounts, file_ids, facts)
+            done += sum(facts[id(e)].size for _, _, e in chunk)
             progress(chunk[-1][2].name, done, total_bytes)
     # stored account-data plays on days this import's extended history covers give way to it
     report.replaced = con.execute("""
@@ -163,33 +169,47 @@ def _import_streaming(con, report, streaming, accounts, file_ids, digests, done,
                                   [report.import_id]).fetchone()[0]
 
 
-def _load_staged(con, report, chunk, accounts, file_ids) -> None:
-    # with_time: rows with a usable time, or whose time broke a rule (the typed text is kept only on those)
-    counts = {n: (rows, first_rowid, with_time) for n, rows, first_rowid, with_time in con.execute(
-        "SELECT file_no, count(*), min(rowid), count(ts) + count(ts_raw) FROM staged GROUP BY file_no").fetchall()}
+def _load_staged(con, report, chunk, accounts, file_ids, facts) -> None:
+    counts = {n: (rows, first_rowid) for n, rows, first_rowid in con.execute(
+        "SELECT file_no, count(*), min(rowid) FROM staged GROUP BY file_no").fetchall()}
     for number, _, export in chunk:
-        rows, _, with_time = counts.get(number, (0, 0, 0))
+        rows, _ = counts.get(number, (0, 0))
+        if rows != facts[id(export)].records:
+            raise ImportIntegrityError(
+                export.name, f"holds {facts[id(export)].records:,} records, but the reader took {rows:,} from it.",
+                "Nothing was imported, so nothing is lost. Please report this file to the EchoTune maintainers.")
         accounts[number].read = rows
-        if rows and not with_time:
-            raise ExportFileError(export.name, f"has {rows} records but none with a time (ts or endTime): "
-                                  "it is not a Spotify streaming-history file.", "Check the file name and its contents.")
+    if not counts:
+        con.execute("DROP TABLE staged")
+        return
 
     con.execute("CREATE OR REPLACE TEMP TABLE file_starts (file_no INTEGER, first_rowid BIGINT, file_id BIGINT, source_file VARCHAR)")
     con.executemany("INSERT INTO file_starts VALUES (?, ?, ?, ?)",
                     [(n, c[1], file_ids[n], accounts[n].name) for n, c in counts.items()])
     con.execute("CREATE OR REPLACE TEMP TABLE import_listeners AS SELECT DISTINCT listener FROM staged")
+    # Two identical bad rows in one file are two rows to keep: the n-th copy gets a key of its own, the same n-th
+    # copy again when the file is imported again (however it is formatted), so quarantine stays idempotent.
+    con.execute("""
+    UPDATE staged SET play_key = md5_number_lower(c.play_key::VARCHAR || '#' || c.n) FROM (
+      SELECT rowid AS row_id, play_key, row_number() OVER (PARTITION BY file_no, play_key ORDER BY rowid) AS n
+      FROM staged WHERE rule IS NOT NULL) c
+    WHERE staged.rowid = c.row_id AND c.n > 1""")
     # Narrow helper tables; the status of each row is then a view, so the wide rows are never copied again.
+    # Quarantined rows carry a key of their own in play_key (rules.typed_rows_sql): repeats of a bad row, in this
+    # import or an earlier one, are duplicates like repeats of a play.
     con.execute("""
     CREATE OR REPLACE TEMP TABLE repeated AS  -- keys seen more than once in this chunk, and where first
       SELECT play_key, min((file_no::BIGINT << 40) + rowid) AS first_position
-      FROM staged WHERE rule IS NULL GROUP BY play_key HAVING count(*) > 1""")
+      FROM staged GROUP BY play_key HAVING count(*) > 1""")
     con.execute("""
     CREATE OR REPLACE TEMP TABLE covered_days AS  -- only account-data rows are judged against it
       SELECT DISTINCT listener, CAST(ts AS DATE) AS day FROM plays
       WHERE source = 'extended' AND listener IN (SELECT listener FROM staged WHERE source = 'account')""")
     con.execute("""
     CREATE OR REPLACE TEMP TABLE stored_keys AS
-      SELECT DISTINCT play_key FROM plays WHERE listener IN (SELECT listener FROM import_listeners)""")
+      SELECT play_key FROM plays WHERE listener IN (SELECT listener FROM import_listeners)
+      UNION SELECT record_key FROM quarantine
+      WHERE record_key IS NOT NULL AND listener IN (SELECT listener FROM import_listeners)""")
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE platforms AS
       SELECT platform_raw, {rules.platform_family_sql('platform_raw')} AS platform
@@ -197,8 +217,8 @@ def _load_staged(con, report, chunk, accounts, file_ids) -> None:
     con.execute("""
     CREATE OR REPLACE TEMP VIEW resolved AS
     SELECT r.*, r.rowid - f.first_rowid AS source_row, f.file_id, f.source_file, p.platform, CASE
-        WHEN r.rule IS NOT NULL THEN 'quarantined'
         WHEN (r.file_no::BIGINT << 40) + r.rowid > d.first_position OR k.play_key IS NOT NULL THEN 'duplicate'
+        WHEN r.rule IS NOT NULL THEN 'quarantined'
         WHEN r.source = 'account' AND c.day IS NOT NULL THEN 'superseded'
         ELSE 'loaded' END AS status
     FROM staged r
@@ -225,29 +245,59 @@ def _load_staged(con, report, chunk, accounts, file_ids) -> None:
                     "FROM resolved WHERE status = 'loaded'", [report.import_id])
     finally:
         con.execute("RESET preserve_insertion_order")
-    # quarantined is exactly "broke a rule": read those rows directly rather than through the status view's joins
-    con.execute(f"""INSERT INTO quarantine SELECT ?, r.listener, f.source_file, r.rowid - f.first_rowid, r.rule,
-                    {rules.detail_sql()}, {rules.raw_record_sql(staging.STAGED_COLUMNS)}, current_timestamp
-                    FROM staged r JOIN file_starts f USING (file_no) WHERE r.rule IS NOT NULL""",
+    # rule-breaking rows are few: read them directly, with the two duplicate tests, rather than through the view
+    con.execute(f"""INSERT INTO quarantine (import_id, listener, source_file, source_row, rule, detail, record,
+                                            quarantined_at, file_id, record_key)
+                    SELECT ?, r.listener, f.source_file, r.rowid - f.first_rowid, r.rule, {rules.detail_sql()},
+                           {rules.raw_record_sql(rules.RAW_COLUMNS)}, current_timestamp, f.file_id, r.play_key
+                    FROM staged r JOIN file_starts f USING (file_no) LEFT JOIN repeated d ON d.play_key = r.play_key
+                    WHERE r.rule IS NOT NULL AND r.play_key NOT IN (SELECT play_key FROM stored_keys)
+                      AND (d.first_position IS NULL OR (r.file_no::BIGINT << 40) + r.rowid = d.first_position)""",
                 [report.import_id])
     con.execute("DROP VIEW resolved")
     for table in ("staged", "file_starts", "platforms", "import_listeners", "repeated", "covered_days", "stored_keys"):
         con.execute(f"DROP TABLE {table}")
 
 
-def _chunks(group: list[tuple[int, str, ExportFile]], digests) -> list[list[tuple[int, str, ExportFile]]]:
+def _verify_stored(con, report: ImportReport, accounts: dict[int, FileAccount], file_ids: dict[int, int]) -> None:
+    """What each file's account says was loaded and quarantined must be what the tables now hold from it, and every
+    row read must be in one of the three columns: a loss cannot hide inside `duplicates`."""
+    stored = dict(con.execute("SELECT file_id, count(*) FROM plays WHERE import_id = ? GROUP BY file_id",
+                              [report.import_id]).fetchall())
+    held = dict(con.execute("SELECT file_id, count(*) FROM quarantine WHERE import_id = ? AND file_id IS NOT NULL "
+                            "GROUP BY file_id", [report.import_id]).fetchall())
+    for number, account in accounts.items():
+        if account.note.startswith("already imported") or account.kind not in STREAMING_KINDS:
+            continue
+        file_id = file_ids[number]
+        problems = []
+        if stored.get(file_id, 0) != account.loaded:
+            problems.append(f"{account.loaded:,} plays counted as loaded but {stored.get(file_id, 0):,} stored")
+        if held.get(file_id, 0) != account.quarantined:
+            problems.append(f"{account.quarantined:,} rows counted as quarantined but {held.get(file_id, 0):,} kept")
+        if account.read != account.loaded + account.duplicates + account.quarantined:
+            problems.append(f"{account.read:,} read but {account.loaded + account.duplicates + account.quarantined:,} "
+                            "accounted for")
+        if problems:
+            raise ImportIntegrityError(account.name, "; ".join(problems) + ".",
+                                       "Nothing was imported, so nothing is lost. Please report this file to the "
+                                       "EchoTune maintainers.")
+
+
+def _chunks(group: list[tuple[int, str, ExportFile]], facts) -> list[list[tuple[int, str, ExportFile]]]:
     chunks: list[list[tuple[int, str, ExportFile]]] = []
     size = 0
     for item in group:
-        if not chunks or size >= CHUNK_BYTES:
+        if not chunks or size >= CHUNK_BYTES or len(chunks[-1]) >= staging.FILES_PER_READ:
             chunks.append([])
             size = 0
         chunks[-1].append(item)
-        size += digests[id(item[2])][1]
+        size += facts[id(item[2])].size
     return chunks
 
 
-def _import_library_file(con, import_id: str, listener: str, export: ExportFile, account: FileAccount) -> None:
+def _import_library_file(con, import_id: str, listener: str, export: ExportFile, account: FileAccount,
+                         file_id: int) -> None:
     if export.kind == FileKind.LIBRARY:
         parsed = library.parse_library(export)
         rows = [{"listener": listener, **item} for item in parsed.items]
@@ -260,8 +310,13 @@ def _import_library_file(con, import_id: str, listener: str, export: ExportFile,
     else:
         parsed = library.parse_playlists(export)
         account.read = parsed.read
+        occurrences: dict[str, int] = {}
         for playlist in parsed.playlists:
-            playlist_id = hashlib.md5(f"{listener}\x1f{playlist.name}".encode()).hexdigest()
+            # Spotify lets two playlists share a name: the n-th of a name in the export is its own playlist, and the
+            # same n-th again when that export is imported again (exports carry no playlist ids)
+            nth = occurrences[playlist.name] = occurrences.get(playlist.name, 0) + 1
+            playlist_id = hashlib.md5(f"{listener}\x1f{playlist.name}".encode()
+                                      + (f"\x1f{nth}".encode() if nth > 1 else b"")).hexdigest()
             items = [{"playlist_id": playlist_id, **item} for item in playlist.items]
             new = _count_new(con, items, "playlist_items", ["playlist_id", "position", "uri", "track_name"])
             con.execute("DELETE FROM playlist_items WHERE playlist_id = ?", [playlist_id])
@@ -274,9 +329,16 @@ def _import_library_file(con, import_id: str, listener: str, export: ExportFile,
             account.loaded += new
             account.duplicates += len(items) - new
     for rejected in parsed.rejected:
-        con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-                    [import_id, listener, export.name, rejected.position, rejected.rule, rejected.detail, rejected.record])
-    account.quarantined = len(parsed.rejected)
+        # a rejected entry already kept from an earlier import of this file, however it was formatted, is a duplicate
+        filed = con.execute("""
+            INSERT INTO quarantine (import_id, listener, source_file, source_row, rule, detail, record, quarantined_at,
+                                    file_id, record_key)
+            SELECT ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, md5_number_lower(concat_ws('|', ?, ?, ?)) AS key
+            WHERE key NOT IN (SELECT record_key FROM quarantine WHERE listener = ? AND record_key IS NOT NULL)""",
+            [import_id, listener, export.name, rejected.position, rejected.rule, rejected.detail, rejected.record,
+             file_id, listener, rejected.rule, rejected.record, listener]).fetchone()[0]
+        account.quarantined += filed
+        account.duplicates += 1 - filed
 
 
 def _count_new(con, rows: list[dict], table: str, key: list[str]) -> int:
@@ -302,8 +364,9 @@ def _insert(con, table: str, rows: list[dict], constants: dict) -> None:
         con.unregister("incoming_rows")
 
 
-def _record_files(con, report: ImportReport, files, digests, file_ids: dict[int, int]) -> None:
-    rows = [[file_ids[number], report.import_id, listener, export.name, export.kind.value, *digests[id(export)],
+def _record_files(con, report: ImportReport, files, facts, file_ids: dict[int, int]) -> None:
+    rows = [[file_ids[number], report.import_id, listener, export.name, export.kind.value, facts[id(export)].sha256,
+             facts[id(export)].size,
              account.read, account.loaded, account.duplicates, account.quarantined]
             for number, ((listener, export), account) in enumerate(zip(files, report.files, strict=True))
             if not account.note.startswith("already imported")]

@@ -62,6 +62,9 @@ def load_json(export: ExportFile) -> Any:
         raise ExportFileError(export.name, "is empty (0 bytes of JSON).", "Download or unzip the export again.")
     try:
         return json.loads(raw.decode("utf-8-sig"))
+    except RecursionError:
+        raise ExportFileError(export.name, "nests lists or objects far deeper than any Spotify export.",
+                              "Use the file exactly as Spotify sent it.") from None
     except UnicodeDecodeError as exc:
         raise ExportFileError(export.name, f"is not UTF-8 text (byte {exc.start}).",
                               "Use the file exactly as Spotify sent it.") from None
@@ -104,11 +107,13 @@ def parse_playlists(export: ExportFile) -> ParsedPlaylists:
     parsed = ParsedPlaylists()
     position = 0
     for playlist in document["playlists"]:
-        if not isinstance(playlist, dict) or not isinstance(playlist.get("name"), str) or not playlist["name"].strip():
+        problem = _playlist_problem(playlist)
+        if problem:
+            # the playlist is kept whole in the quarantine (its entries are counted, and nothing is cut)
             items = playlist.get("items") if isinstance(playlist, dict) else None
-            count = len(items) if isinstance(items, list) else 1
+            count = len(items) if isinstance(items, list) and items else 1
             parsed.read += count
-            parsed.rejected.append(Rejected(position, "playlist_without_name", f"{count} entries", json.dumps(playlist)[:2000]))
+            parsed.rejected.append(Rejected(position, problem[0], f"{problem[1]} ({count} entries)", json.dumps(playlist)))
             position += count
             continue
         kept: list[dict[str, Any]] = []
@@ -128,9 +133,32 @@ def parse_playlists(export: ExportFile) -> ParsedPlaylists:
     return parsed
 
 
+def _playlist_problem(playlist: Any) -> tuple[str, str] | None:
+    if not isinstance(playlist, dict) or not isinstance(playlist.get("name"), str) or not playlist["name"].strip():
+        name = playlist.get("name") if isinstance(playlist, dict) else playlist
+        return "playlist_without_name", f"name={json.dumps(name)[:200]}"
+    for key, types in (("description", str), ("lastModifiedDate", str), ("numberOfFollowers", int),
+                       ("items", list)):
+        value = playlist.get(key)
+        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+            return "playlist_field_invalid", f"{key}={json.dumps(value)[:200]} is not a {types.__name__}"
+    return None
+
+
+def _not_text(entry: dict, keys: tuple[str, ...]) -> tuple[str, str] | None:
+    """A name field holding anything but text (an object, a number) is not a name."""
+    for key in keys:
+        value = entry.get(key)
+        if value is not None and not isinstance(value, str):
+            return "field_not_text", f"{key}={json.dumps(value)[:200]}"
+    return None
+
+
 def _entry_problem(entry: Any) -> tuple[str, str] | None:
     if not isinstance(entry, dict):
         return "entry_not_object", f"expected an object, got {type(entry).__name__}"
+    if problem := _not_text(entry, ("uri", "track", "album", "artist", "name", "show", "publisher")):
+        return problem
     uri = entry.get("uri")
     if uri is not None and not (isinstance(uri, str) and URI.fullmatch(uri)):
         return "uri_malformed", f"uri={uri!r}"
@@ -141,11 +169,16 @@ def _playlist_entry(entry: Any) -> dict[str, Any] | Rejected:
     if not isinstance(entry, dict):
         return Rejected(0, "entry_not_object", f"expected an object, got {type(entry).__name__}", json.dumps(entry))
     added = entry.get("addedDate")
+    if added is not None and not isinstance(added, str):
+        return Rejected(0, "field_not_text", f"addedDate={json.dumps(added)[:200]}", json.dumps(entry))
     for item_type, key, uri_key in (("track", "track", "trackUri"), ("episode", "episode", "episodeUri"),
                                     ("audiobook", "audiobook", "audiobookUri"), ("local_track", "localTrack", "uri")):
         body = entry.get(key)
         if not isinstance(body, dict):
             continue
+        if problem := _not_text(body, (uri_key, "trackName", "episodeName", "name", "artistName", "showName",
+                                       "albumName")):
+            return Rejected(0, *problem, json.dumps(entry))
         uri = body.get(uri_key)
         if item_type != "local_track" and uri is not None and not URI.fullmatch(str(uri)):
             return Rejected(0, "uri_malformed", f"{uri_key}={uri!r}", json.dumps(entry))

@@ -11,15 +11,18 @@ MAX_MS_PLAYED = 24 * 3600 * 1000
 
 # (rule, condition on the typed row, detail shown to the user)
 QUARANTINE_RULES: list[tuple[str, str, str]] = [
+    ("csv_line_malformed", "csv_line IS NOT NULL", "csv_line"),
     ("ts_missing", "ts_raw IS NULL", "'no ts/endTime'"),
     ("ts_unparseable", "ts IS NULL", "'ts=' || ts_raw"),
     ("ts_out_of_range",
      f"ts < TIMESTAMP '{SPOTIFY_LAUNCH}' OR ts > now()::TIMESTAMP + INTERVAL 1 DAY",
      "'ts=' || ts_raw || ' is before Spotify existed or in the future'"),
     ("ms_played_missing", "ms_raw IS NULL", "'no ms_played/msPlayed'"),
+    # a whole number only: 123.7 is not rounded, "0x10" is not read as hex, and "1000" (a string) is not a number
     ("ms_played_not_integer", "ms_played IS NULL", "'ms_played=' || ms_raw"),
     ("ms_played_negative", "ms_played < 0", "'ms_played=' || ms_raw"),
     ("ms_played_over_a_day", f"ms_played > {MAX_MS_PLAYED}", "'ms_played=' || ms_raw"),
+    ("field_not_text", "not_text IS NOT NULL", "not_text"),
     ("track_uri_malformed", "track_uri IS NOT NULL AND NOT regexp_full_match(track_uri, 'spotify:track:[0-9A-Za-z]{22}')",
      "'spotify_track_uri=' || track_uri"),
     ("episode_uri_malformed",
@@ -36,6 +39,24 @@ QUARANTINE_RULES: list[tuple[str, str, str]] = [
      " 'incognito_mode=' || incognito_raw)"),
     ("no_content", "content_type IS NULL", "'no track, episode or audiobook in this row'"),
 ]
+
+# Name and text fields: an object or a list there ({"a": 1}) is not a name, and storing its JSON text as one would
+# pass off a broken record as a play. (A real title that is itself a JSON object or list, like "[1]", is quarantined
+# too: read as text, the two cannot be told apart; the row is kept in the quarantine, not lost.)
+TEXT_FIELDS = ["track_name", "artist_name", "album_name", "track_uri", "episode_name", "show_name", "episode_uri",
+               "audiobook_title", "audiobook_uri", "chapter_uri", "chapter_title", "author_name", "platform_raw",
+               "conn_country", "reason_start", "reason_end"]
+
+# Every field of a row as staged, as text; with the line of a CSV that did not fit its header, that is the row as
+# read, which the quarantine keeps.
+STAGED_COLUMNS = [
+    "ts_raw", "ms_raw", "platform_raw", "conn_country",
+    "track_name", "artist_name", "album_name", "track_uri",
+    "episode_name", "show_name", "episode_uri",
+    "audiobook_title", "audiobook_uri", "chapter_uri", "chapter_title", "author_name",
+    "reason_start", "reason_end", "shuffle_raw", "skipped_raw", "offline_raw", "offline_ts_raw", "incognito_raw",
+]
+RAW_COLUMNS = [*STAGED_COLUMNS, "csv_line"]
 
 TYPED_TEXT = ["ts_raw", "ms_raw", "shuffle_raw", "skipped_raw", "offline_raw", "offline_ts_raw", "incognito_raw"]
 
@@ -70,14 +91,20 @@ WITH base AS ({base}), typed AS (
   SELECT *,
     try_strptime(ts_raw, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M', '%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%d %H:%M:%S'])
       AS ts,
-    TRY_CAST(ms_raw AS BIGINT) AS ms_played, TRY_CAST(offline_ts_raw AS DOUBLE) AS offline_number,
-    TRY_CAST(shuffle_raw AS BOOLEAN) AS shuffle, TRY_CAST(skipped_raw AS BOOLEAN) AS skipped,
-    TRY_CAST(offline_raw AS BOOLEAN) AS offline, TRY_CAST(incognito_raw AS BOOLEAN) AS incognito,
+    CASE WHEN regexp_full_match(ms_raw, '-?[0-9]{{1,18}}') THEN ms_raw::BIGINT END AS ms_played,
+    TRY_CAST(offline_ts_raw AS DOUBLE) AS offline_number,
+    {', '.join(f"CASE {flag}_raw WHEN 'true' THEN true WHEN 'false' THEN false END AS {flag}"
+               for flag in ("shuffle", "skipped", "offline"))},
+    CASE incognito_raw WHEN 'true' THEN true WHEN 'false' THEN false END AS incognito,
+    nullif(concat_ws(', ', {', '.join(f"CASE WHEN left({c}, 1) IN ('{{', '[') AND json_valid({c}) THEN '{c}=' || {c} END"
+                               for c in TEXT_FIELDS)}), '') AS not_text,
     CASE WHEN kind LIKE 'account%' THEN 'account' ELSE 'extended' END AS source,
     CASE
-      WHEN kind = 'account_music' THEN 'music'
-      WHEN kind = 'account_podcast' THEN 'podcast'
-      WHEN kind = 'account_audiobook' THEN 'audiobook'
+      -- account data: a row with neither name of what was played is no play at all
+      WHEN kind = 'account_music' AND coalesce(track_name, artist_name) IS NOT NULL THEN 'music'
+      WHEN kind = 'account_podcast' AND coalesce(episode_name, show_name) IS NOT NULL THEN 'podcast'
+      WHEN kind = 'account_audiobook' AND coalesce(audiobook_title, chapter_title) IS NOT NULL THEN 'audiobook'
+      WHEN kind LIKE 'account%' THEN NULL
       WHEN kind = 'extended_video' AND coalesce(track_uri, track_name, episode_uri, episode_name) IS NOT NULL THEN 'video'
       WHEN kind = 'extended_video' THEN NULL
       WHEN coalesce(track_uri, track_name) IS NOT NULL THEN 'music'
@@ -95,7 +122,12 @@ SELECT *,
     coalesce(track_uri, episode_uri, chapter_uri, audiobook_uri,
              concat_ws('/', track_name, artist_name, episode_name, show_name, chapter_title, audiobook_title)))) AS play_key
 FROM typed)
-SELECT * REPLACE ({', '.join(f'CASE WHEN rule IS NOT NULL THEN {c} END AS {c}' for c in TYPED_TEXT)}) FROM ruled"""
+SELECT * REPLACE (
+  {', '.join(f'CASE WHEN rule IS NOT NULL THEN {c} END AS {c}' for c in TYPED_TEXT)},
+  -- a quarantined row is keyed by what it holds, so importing it again (even reformatted) does not file it twice
+  CASE WHEN rule IS NULL THEN play_key
+       ELSE md5_number_lower(concat_ws('|', listener, rule, {raw_record_sql(RAW_COLUMNS)})) END AS play_key)
+FROM ruled"""
 
 
 def detail_sql() -> str:

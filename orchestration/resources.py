@@ -1,14 +1,16 @@
 """Resources the assets ask for: the warehouse (one writer at a time) and where source data lives."""
 
 
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 
-from warehouse.connection import read_connection, write_connection
+from ingestion.errors import ExportFileError
+from warehouse.connection import WarehouseBusy, read_connection, write_connection
 
 if TYPE_CHECKING:
     from serving.registry import ModelRegistry
@@ -21,8 +23,14 @@ class WarehouseResource(ConfigurableResource):
     db_path: str
     memory_limit: str = "3GB"
 
-    def writer(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-        return write_connection(Path(self.db_path), memory_limit=self.memory_limit)
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Errors a user can cause (a busy warehouse, a bad file) fail the step with their message, not a traceback."""
+        try:
+            with write_connection(Path(self.db_path), memory_limit=self.memory_limit) as con:
+                yield con
+        except (WarehouseBusy, ExportFileError) as exc:
+            raise Failure(description=str(exc), allow_retries=isinstance(exc, WarehouseBusy)) from None
 
     def reader(self) -> duckdb.DuckDBPyConnection:
         return read_connection(Path(self.db_path))

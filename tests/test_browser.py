@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -117,6 +118,27 @@ def test_import_page_upload(app_url: str, browser, fixtures: Path, tmp_path: Pat
     success.wait_for(timeout=60_000)
     assert "30 new plays" in success.inner_text()
     page.screenshot(path=str(ARTIFACTS / "import_done.png"), full_page=True)
+    page.close()
+
+
+def test_import_page_keeps_two_uploads_with_one_name(app_url: str, browser, tmp_path: Path) -> None:
+    """Two exports each holding StreamingHistory_music_0.json, uploaded together: both are imported in full."""
+    first, second = tmp_path / "a" / "StreamingHistory_music_0.json", tmp_path / "b" / "StreamingHistory_music_0.json"
+    for folder, path in enumerate((first, second)):
+        path.parent.mkdir()
+        path.write_text(json.dumps([{"endTime": f"2023-0{folder + 1}-0{day} 10:00", "artistName": "Robyn",
+                                     "trackName": f"Song {folder}-{day}", "msPlayed": 200_000} for day in range(1, 8)]))
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(f"{app_url}/import")
+    page.wait_for_selector("text=Import a Spotify export", timeout=60_000)
+    page.get_by_label("Whose listening is this?").fill("same_names")
+    page.get_by_label("Whose listening is this?").press("Enter")
+    page.locator("input[type='file']").set_input_files([str(first), str(second)])
+    page.get_by_role("button", name="Import", exact=True).click()
+    success = page.locator("[data-testid='stAlertContentSuccess']")
+    success.wait_for(timeout=60_000)
+    assert "14 new plays" in success.inner_text()
+    assert page.locator("[data-testid='stException']").count() == 0
     page.close()
 
 

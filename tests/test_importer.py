@@ -152,7 +152,7 @@ def test_each_rule_quarantines_its_row_with_position(fixtures: Path, db: Path, t
     assert [(r, rule) for r, rule, _ in found] == [(i, rule) for i, (_, rule) in enumerate(QUARANTINE_CASES)]
     assert all(f == str(path) for _, _, f in found)
     record = json.loads(con.execute("SELECT record FROM quarantine WHERE rule = 'ms_played_not_integer'").fetchone()[0])
-    assert record["ms_raw"] == "12 seconds"
+    assert record["ms_raw"] == '"12 seconds"'  # as JSON text: a string where a number belongs
 
 
 def test_cli_json_accounting(fixtures: Path, db: Path) -> None:

@@ -150,7 +150,7 @@ def test_zip_with_nested_folders(fixtures: Path, db: Path, tmp_path: Path) -> No
     report, con = _import(db, "d", archive)
     assert con.execute("SELECT count(*) FROM plays").fetchone()[0] == 45
     assert any(name.endswith("ReadMeFirst.pdf") for name in report.ignored)
-    assert all("my_spotify_data.zip!/Spotify Account Data/MyData/" in f.name for f in report.files)
+    assert all("my_spotify_data.zip: Spotify Account Data/MyData/" in f.name for f in report.files)
 
 
 def test_two_zips_with_the_same_name(fixtures: Path, db: Path, tmp_path: Path) -> None:

@@ -52,22 +52,61 @@ def _lock_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".lock")
 
 
+def scratch_path(db_path: Path) -> Path:
+    """Where imports into this warehouse unpack archives. Only a writer (holding the lock) uses it, so whatever the
+    next writer finds there was left by a writer that died."""
+    return db_path.with_name(f".{db_path.stem}.scratch")
+
+
+def _lock_wait_default() -> float:
+    return float(os.environ.get("ECHOTUNE_LOCK_WAIT_SECONDS", "900"))
+
+
+def _recover(db_path: Path) -> bool:
+    """After a writer was killed: remove what it unpacked, and say whether the published snapshot lags behind the
+    database (killed between its commit and publishing). DuckDB itself replays or drops the write-ahead log."""
+    shutil.rmtree(scratch_path(db_path), ignore_errors=True)
+    if not db_path.exists():
+        return False
+    snapshot = current_snapshot(db_path)
+    wal = db_path.with_name(db_path.name + ".wal")
+    if snapshot is None or wal.exists():
+        return True
+    published = snapshot.stem.rsplit(".", 1)[-1]
+    return not published.isdigit() or db_path.stat().st_mtime_ns > int(published)
+
+
 @contextmanager
 def write_connection(
-    db_path: Path, *, wait_seconds: float = 900, memory_limit: str = "3GB"
+    db_path: Path, *, wait_seconds: float | None = None, memory_limit: str = "3GB"
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The only way to write the warehouse. Publishes the read snapshot when the block succeeds."""
+    """The only way to write the warehouse. Publishes the read snapshot when the block succeeds.
+
+    Waits up to `wait_seconds` (default: $ECHOTUNE_LOCK_WAIT_SECONDS, else 900) for another writer to finish."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    wait_seconds = _lock_wait_default() if wait_seconds is None else wait_seconds
+    busy = (f"The warehouse {db_path} is being written by another process (a Dagster run or an import) and stayed "
+            f"busy for {wait_seconds:.0f} s. Try again when it has finished.")
     try:
         lock = FileLock(_lock_path(db_path), timeout=wait_seconds)
         lock.acquire()
     except Timeout as exc:
-        raise WarehouseBusy(
-            f"The warehouse {db_path} is being written by another process (a Dagster run or an import) and stayed "
-            f"busy for {wait_seconds:.0f} s. Try again when it has finished."
-        ) from exc
+        raise WarehouseBusy(busy) from exc
     try:
-        con = _quiet(duckdb.connect(str(db_path)))
+        stale = _recover(db_path)
+        try:
+            con = _quiet(duckdb.connect(str(db_path)))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            # a process outside EchoTune's lock (a DuckDB shell, a notebook) holds the file itself
+            raise WarehouseBusy(busy.replace("(a Dagster run or an import)", "(outside EchoTune: a DuckDB shell or "
+                                             "notebook?)")) from None
+        if stale:
+            con.execute("CHECKPOINT")
+            con.close()
+            _publish_snapshot(db_path)
+            con = _quiet(duckdb.connect(str(db_path)))
         try:
             spill = db_path.parent / ".duckdb_tmp"
             con.execute(f"SET memory_limit = '{memory_limit}'")

@@ -51,8 +51,13 @@ CREATE TABLE IF NOT EXISTS quarantine (
     rule        VARCHAR NOT NULL,
     detail      VARCHAR,
     record      VARCHAR,   -- the row as read, so nothing is lost
-    quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    file_id     BIGINT,    -- import_files.file_id
+    record_key  UBIGINT    -- md5 of listener, rule and the row as read: the same bad row is filed once
 )"""
+
+# Columns added after warehouses already existed: ensure_schema brings those up to date.
+ADDED_COLUMNS = [("quarantine", "file_id", "BIGINT"), ("quarantine", "record_key", "UBIGINT")]
 
 IMPORTS = """
 CREATE TABLE IF NOT EXISTS import_files (
@@ -169,3 +174,5 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SEQUENCE IF NOT EXISTS import_file_ids")
     for ddl in STORED_TABLES:
         con.execute(ddl)
+    for table, column, type_ in ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_}")

@@ -1,11 +1,9 @@
 """Import: upload an export (the .zip or its JSON files), watch it load, see every row accounted for."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
+from dashboard.uploads import saved_uploads
 from echotune.settings import Settings
 from ingestion.errors import ExportFileError
 from ingestion.importer import check_listener, import_exports
@@ -15,42 +13,50 @@ from warehouse.derived import build_all
 st.title("Import a Spotify export")
 st.write("Upload the .zip from Spotify's *Download your data*, or its JSON files. Importing the same files twice, "
          "or an export that overlaps an earlier one, never adds a play twice.")
+st.caption("Uploads up to 1 GB each. For a larger export, drop its folder into the landing folder or use "
+           "`echotune import`.")
 
+# A new key after each import empties the uploader, so Streamlit lets go of the uploaded bytes it holds in memory.
+round_ = st.session_state.setdefault("upload_round", 0)
 listener = st.text_input("Whose listening is this?", key="import_listener", placeholder="e.g. alex")
-uploads = st.file_uploader("Export files", type=["zip", "json", "csv"], accept_multiple_files=True, key="uploads")
+uploads = st.file_uploader("Export files", type=["zip", "json", "csv"], accept_multiple_files=True,
+                           key=f"uploads_{round_}")
 
 if st.button("Import", type="primary", disabled=not (listener and uploads), key="import_button"):
     settings = Settings.from_env()
     progress = st.progress(0.0, text="Reading files")
+    outcome: dict = {"listener": listener}
     try:
         check_listener(listener)
-        with tempfile.TemporaryDirectory(prefix="echotune-upload-") as folder:
-            paths = []
-            for upload in uploads:
-                path = Path(folder) / Path(upload.name).name
-                path.write_bytes(upload.getvalue())
-                paths.append(path)
-            with write_connection(settings.db_path, wait_seconds=60, memory_limit=settings.memory_limit) as con:
-                report = import_exports(
-                    con, [(listener, paths)],
-                    lambda what, done, total: progress.progress(min(done / max(total, 1), 1.0), text=Path(what).name))
-                progress.progress(1.0, text="Rebuilding tables")
-                build_all(con, settings.session_gap_minutes)
+        with saved_uploads(uploads, settings.home) as (paths, names), \
+                write_connection(settings.db_path, wait_seconds=60, memory_limit=settings.memory_limit) as con:
+            report = import_exports(
+                con, [(listener, paths)],
+                lambda what, done, total: progress.progress(min(done / max(total, 1), 1.0), text=what[-80:]),
+                display=names)
+            progress.progress(1.0, text="Rebuilding tables")
+            build_all(con, settings.session_gap_minutes)
+        outcome["report"] = report.as_dict()
     except ExportFileError as exc:
-        progress.empty()
-        st.error(f"**{Path(exc.path).name}** {exc.problem} {exc.hint}\n\nNothing was imported; your data is unchanged.")
+        outcome["error"] = (f"**{exc.path}** {exc.problem} {exc.hint}\n\nNothing was imported; your data is "
+                            "unchanged.")
     except (WarehouseBusy, ValueError) as exc:
-        progress.empty()
-        st.error(str(exc))
-    else:
-        progress.empty()
-        totals = report.as_dict()
-        st.success(f"Imported for {listener}: {totals['loaded']:,} new plays.")
-        cols = st.columns(4)
-        for column, key in zip(cols, ("read", "loaded", "duplicates", "quarantined"), strict=True):
-            column.metric(key.capitalize(), f"{totals[key]:,}")
-        st.dataframe(pd.DataFrame(totals["files"]).assign(name=lambda f: f["name"].map(lambda n: Path(n).name)),
-                     hide_index=True, width="stretch")
-        if totals["superseded"]:
-            st.caption(f"{totals['superseded']:,} account-data plays fell on days your extended history covers and "
-                       "were counted as duplicates (extended history wins).")
+        outcome["error"] = str(exc)
+    progress.empty()
+    st.session_state["import_outcome"] = outcome
+    st.session_state["upload_round"] = round_ + 1
+    st.rerun()
+
+outcome = st.session_state.get("import_outcome")
+if outcome and "error" in outcome:
+    st.error(outcome["error"])
+elif outcome:
+    totals = outcome["report"]
+    st.success(f"Imported for {outcome['listener']}: {totals['loaded']:,} new plays.")
+    cols = st.columns(4)
+    for column, key in zip(cols, ("read", "loaded", "duplicates", "quarantined"), strict=True):
+        column.metric(key.capitalize(), f"{totals[key]:,}")
+    st.dataframe(pd.DataFrame(totals["files"]), hide_index=True, width="stretch")
+    if totals["superseded"]:
+        st.caption(f"{totals['superseded']:,} account-data plays fell on days your extended history covers and "
+                   "were counted as duplicates (extended history wins).")
