@@ -23,7 +23,7 @@ def served_model(context: AssetExecutionContext, config: ServedModelConfig, ware
     from models.training import train_served
     from models.tuning import SERVED_DEFAULTS
 
-    feedback = operational.store().feedback()
+    feedback = operational.store().all_feedback()
     with warehouse.reader() as con:
         run = latest_run(con)
         params = run["params"] if run else SERVED_DEFAULTS
