@@ -1,5 +1,8 @@
 """EchoTune's dashboard: a router over thin pages; queries live in dashboard.queries."""
 
+import logging
+import time
+
 import streamlit as st
 
 st.set_page_config(page_title="EchoTune", page_icon=":material/headphones:", layout="wide")
@@ -12,4 +15,18 @@ pages = [
     st.Page("app_pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
     st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
-st.navigation(pages).run()
+SLOW_RUN_SECONDS = 2.0
+log = logging.getLogger("echotune.dashboard")
+page = st.navigation(pages)
+started = time.perf_counter()
+try:
+    page.run()
+except Exception:  # st.rerun, st.stop and st.switch_page raise BaseExceptions, which pass through
+    # The traceback goes to the server's log; the listener gets what to do (client.showErrorDetails = "none" also
+    # keeps anything that escapes this out of the page).
+    log.exception("the %s page failed", page.title)
+    st.error("Something went wrong on this page and it has been logged. Reload the page to try again; if it keeps "
+             "happening, tell whoever runs EchoTune.", icon=":material/error:")
+finally:
+    if (took := time.perf_counter() - started) > SLOW_RUN_SECONDS:
+        log.warning("slow run: the %s page took %.1f s", page.title, took)

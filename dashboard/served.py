@@ -1,11 +1,15 @@
-"""The dashboard's access to the served model and the operational store, cached as resources.
+"""The dashboard's access to the served model and the operational store, cached as resources, and the helpers
+every page uses to show that data safely.
 
 The bundle is reloaded when the served file changes (a promotion by Dagster), so listeners see a new model on their
-next interaction; the store connection is shared by every session of this process.
+next interaction. The store object is shared by every session of this process: it is safe to share because it opens
+one client per thread (see serving.store.ThreadLocalDatabase), and Streamlit runs each session's script in its own
+thread.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -40,3 +44,32 @@ def store() -> OperationalStore:
 
 def playlists() -> Playlists:
     return Playlists(store())
+
+
+def pick_listener(options: list[str], key: str) -> str:
+    """The sidebar's listener: a `?listener=NAME` link first, then whom this browser tab last chose on any page."""
+    wanted = st.session_state.get("listener") or st.query_params.get("listener")
+    listener = st.sidebar.selectbox("Listener", options, index=options.index(wanted) if wanted in options else 0,
+                                    key=key)
+    st.session_state["listener"] = listener
+    return listener
+
+
+# Every ASCII punctuation character may be backslash-escaped in (GitHub-flavoured) Markdown; escaping them all leaves
+# no emphasis, link, image, HTML tag, LaTeX, list marker or Streamlit directive a name could start.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md(text: object) -> str:
+    """Data (track and artist names, playlist names, a listener's own words) as literal text inside st.markdown."""
+    return _PUNCTUATION.sub(r"\\\1", re.sub(r"\s+", " ", str(text)))
+
+
+# What in an answer could make the browser fetch something or show a link: images and links ([, ]), HTML and
+# autolinks (<, >), bare URLs (://, www.) and LaTeX ($). Bold, italics, lists and code, the answer's own form, stay.
+_ACTIVE = re.compile(r"([\[\]<>$!]|(?<=:)//|(?<=\bwww)\.)")
+
+
+def answer_markdown(text: str) -> str:
+    """An assistant answer for st.markdown: its formatting kept, nothing in it (from data or an LLM) loads or links."""
+    return _ACTIVE.sub(lambda m: "".join("\\" + c for c in m.group(1)), text)

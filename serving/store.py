@@ -8,8 +8,13 @@ Times are stored as naive UTC (what both engines compare the same way) and hande
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from serving import boundary
 
 FEEDBACK_KINDS = ("like", "dislike", "skip", "never")
 BLOCKING_KINDS = ("dislike", "never")  # never served again
@@ -18,6 +23,8 @@ ITEM_TYPES = ("track", "artist")
 
 class OperationalStore:
     def __init__(self, database, engine: str) -> None:
+        """`database` is a pymongo-style database; embedded engines pass a `ThreadLocalDatabase`, so each thread (every
+        Streamlit session, the assistant, a Dagster step) works through its own client and SQLite connections."""
         self.db = database
         self.engine = engine
 
@@ -30,12 +37,23 @@ class OperationalStore:
             store = cls(client[database], "mongodb")
             store.db["served_recommendations"].create_index("expires_at", expireAfterSeconds=0)
         else:
+            import sqlite3
+
             from montydb import MontyClient, set_storage
+            from montydb.errors import CollectionInvalid
 
             folder = home / "operational"
             folder.mkdir(parents=True, exist_ok=True)
             set_storage(str(folder), storage="sqlite", use_bson=False)
-            store = cls(MontyClient(str(folder))[database], "montydb (SQLite)")
+            # montydb's SQLite engine keeps its current connection on the client, so a client is never shared
+            # between threads; a writer waits up to 15 s for another process's write instead of failing.
+            store = cls(ThreadLocalDatabase(lambda: MontyClient(str(folder), busy_timeout=15_000)[database]),
+                        "montydb (SQLite)")
+            for name in ("feedback", "feedback_events", "served_recommendations", "chat_sessions", "playlists"):
+                try:  # made up front: two threads making a collection on first write at once would collide
+                    store.db.create_collection(name)
+                except (CollectionInvalid, sqlite3.OperationalError):
+                    pass  # already there, or made by another process just now
         store.db["feedback"].create_index("listener")
         store.db["served_recommendations"].create_index("listener")
         return store
@@ -43,6 +61,8 @@ class OperationalStore:
     def record_feedback(self, listener: str, item_type: str, item_id: str, kind: str, label: str = "",
                         at: datetime | None = None) -> dict:
         """The latest feedback on an item replaces earlier feedback; every event is also kept in feedback_events."""
+        listener, item_id = boundary.listener(listener), boundary.key(item_id, "an item id")
+        label = boundary.text(label, "a feedback label", boundary.MAX_TEXT)
         if kind not in FEEDBACK_KINDS:
             raise ValueError(f"unknown feedback {kind!r}: choose one of {', '.join(FEEDBACK_KINDS)}")
         if item_type not in ITEM_TYPES:
@@ -54,9 +74,18 @@ class OperationalStore:
         self.db["feedback_events"].insert_one(dict(doc))
         return with_utc_times(doc)
 
-    def feedback(self, listener: str | None = None, kinds: tuple[str, ...] = FEEDBACK_KINDS) -> list[dict]:
-        query = {"kind": {"$in": list(kinds)}, **({"listener": listener} if listener else {})}
-        docs = self.db["feedback"].find(query, {"_id": 0})
+    def feedback(self, listener: str, kinds: tuple[str, ...] = FEEDBACK_KINDS) -> list[dict]:
+        """One listener's current feedback; every listener's is `all_feedback`, so no missing name can widen this."""
+        return self._feedback({"listener": boundary.listener(listener)}, kinds)
+
+    def all_feedback(self, kinds: tuple[str, ...] = FEEDBACK_KINDS) -> list[dict]:
+        """Every listener's current feedback: what training applies."""
+        return self._feedback({}, kinds)
+
+    def _feedback(self, scope: dict, kinds: tuple[str, ...]) -> list[dict]:
+        if isinstance(kinds, str) or any(kind not in FEEDBACK_KINDS for kind in kinds):
+            raise ValueError(f"feedback kinds are a tuple of {', '.join(FEEDBACK_KINDS)}")
+        docs = self.db["feedback"].find({**scope, "kind": {"$in": list(kinds)}}, {"_id": 0})
         return sorted((with_utc_times(d) for d in docs), key=lambda d: (d["listener"], d["item_type"], d["item_id"]))
 
     def blocked(self, listener: str) -> dict[str, set[str]]:
@@ -69,6 +98,11 @@ class OperationalStore:
     def save_served(self, listener: str, recommendations: list[dict], model_version: str,
                     ttl: timedelta = timedelta(days=7), now: datetime | None = None) -> int:
         """Replace what is served to `listener`; each document expires after `ttl`."""
+        listener, model_version = boundary.listener(listener), boundary.key(model_version, "a model version")
+        for rec in recommendations:  # all checked before the listener's current ones are deleted
+            if not isinstance(rec, dict) or rec.get("item_type") not in ITEM_TYPES:
+                raise ValueError(f"a recommendation is a document whose item_type is one of {', '.join(ITEM_TYPES)}")
+            boundary.key(rec.get("item_id"), "a recommendation's item id")
         now = stored_time(now or datetime.now(UTC))
         served = self.db["served_recommendations"]
         if served.find_one({"listener": listener}) is not None:  # montydb cannot delete from a collection not yet made
@@ -81,7 +115,7 @@ class OperationalStore:
         return len(docs)
 
     def served(self, listener: str, now: datetime | None = None) -> list[dict]:
-        query = {"listener": listener, "expires_at": {"$gt": stored_time(now or datetime.now(UTC))}}
+        query = {"listener": boundary.listener(listener), "expires_at": {"$gt": stored_time(now or datetime.now(UTC))}}
         docs = self.db["served_recommendations"].find(query, {"_id": 0})
         return sorted((with_utc_times(d) for d in docs), key=lambda d: (d["item_type"], d["rank"]))
 
@@ -98,3 +132,33 @@ def stored_time(moment: datetime) -> datetime:
 
 def with_utc_times(doc: dict) -> dict:
     return {k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v for k, v in doc.items()}
+
+
+class ThreadLocalDatabase:
+    """A database that opens one client per thread on first use; collections taken from it resolve per call.
+
+    Objects that keep a collection (ChatSessions, Playlists, a cached Assistant) can then be shared by threads."""
+
+    def __init__(self, open_database: Callable[[], Any]) -> None:
+        self._open = open_database
+        self._local = threading.local()
+
+    def current(self):
+        database = getattr(self._local, "database", None)
+        if database is None:
+            database = self._local.database = self._open()
+        return database
+
+    def __getitem__(self, name: str) -> ThreadLocalCollection:
+        return ThreadLocalCollection(self, name)
+
+    def __getattr__(self, name: str):
+        return getattr(self.current(), name)
+
+
+class ThreadLocalCollection:
+    def __init__(self, database: ThreadLocalDatabase, name: str) -> None:
+        self._database, self.name = database, name
+
+    def __getattr__(self, attribute: str):
+        return getattr(self._database.current()[self.name], attribute)

@@ -236,9 +236,9 @@ def test_chat_answers_shows_its_tools_resumes_and_takes_thumbs(served_env: Path)
     at.chat_input[0].set_value("who are my top artists?").run()
     assert not at.exception, [e.value for e in at.exception]
     assert [m.name for m in at.chat_message] == ["user", "assistant"]
-    assert at.chat_message[1].markdown[0].value.startswith("Your top artists in all your listening")
+    assert "artists by plays (music)" in at.chat_message[1].markdown[0].value
     tools = at.expander[0]
-    assert tools.label == "Used top_items" and "SELECT" in tools.code[0].value and len(tools.dataframe[0].value)
+    assert tools.label == "Used listening_query" and "SELECT" in tools.code[0].value and len(tools.dataframe[0].value)
 
     at.chat_input[0].set_value("something upbeat").run()
     at.chat_input[0].set_value("make that a playlist called Chat mix").run()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.served import playlists, served_bundle, store
+from dashboard.served import md, pick_listener, playlists, served_bundle, store
 from serving.requests import (
     Constraints,
     recommend_artists,
@@ -22,7 +22,7 @@ if note := st.session_state.pop("feedback_note", None):
     st.toast(note, icon=":material/check:")
 tracks = bundle.tracks
 with st.sidebar:
-    listener = st.selectbox("Listener", bundle.listeners, key="fy_listener")
+    listener = pick_listener(list(bundle.listeners), "fy_listener")
     st.caption("Mood and tempo")
     valence = st.slider("Valence (sad → happy)", 0.0, 1.0, (0.0, 1.0), 0.05, key="fy_valence")
     energy = st.slider("Energy (calm → intense)", 0.0, 1.0, (0.0, 1.0), 0.05, key="fy_energy")
@@ -38,6 +38,8 @@ constraints = Constraints(
     valence=valence if valence != (0.0, 1.0) else None, energy=energy if energy != (0.0, 1.0) else None,
     tempo=tempo if tempo != (40, 220) else None, genres=tuple(genres), seed_artists=tuple(seed_artists),
     per_artist=int(per_artist), freshness=freshness, new_artists_only=discovery)
+given = feedback.feedback(listener)
+current = {(d["item_type"], d["item_id"]): d["kind"] for d in given}  # the button already pressed shows as pressed
 blocked = feedback.blocked(listener)
 profile = bundle.profile_means.loc[listener] if listener in bundle.profile_means.index else None
 if profile is not None and profile.get("enriched_share") is not None:
@@ -46,16 +48,20 @@ if profile is not None and profile.get("enriched_share") is not None:
                f"of your artists. Model {bundle.method}, version {bundle.version[:8]}.")
 
 
+def give_feedback(listener: str, kind: str, item_id: str, action: str, label: str) -> None:
+    """A button's callback: stored before the page runs again, so that one run drops the item and says so."""
+    feedback.record_feedback(listener, kind, item_id, action, label)
+    st.session_state["feedback_note"] = f"{action.title()}: {md(label)}" + (
+        " — it will not be recommended again." if action != "like" else "")
+
+
 def feedback_buttons(kind: str, item_id: str, label: str) -> None:
     like, dislike, never = st.columns(3)
     for column, action, icon in ((like, "like", ":material/thumb_up:"), (dislike, "dislike", ":material/thumb_down:"),
                                  (never, "never", ":material/block:")):
-        if column.button("", icon=icon, key=f"{action}_{kind}_{item_id}", help=f"{action.title()} {label}"):
-            feedback.record_feedback(listener, kind, item_id, action, label)
-            # shown after the rerun, which is what takes the item off the list
-            st.session_state["feedback_note"] = f"{action.title()}: {label}" + (
-                " — it will not be recommended again." if action != "like" else "")
-            st.rerun()
+        column.button("", icon=icon, key=f"{action}_{kind}_{item_id}", help=f"{action.title()} {md(label)}",
+                      type="primary" if current.get((kind, item_id)) == action else "secondary",
+                      on_click=give_feedback, args=(listener, kind, item_id, action, label))
 
 
 tab_tracks, tab_artists, tab_similar = st.tabs(["Tracks", "Artists", "Similar to…"])
@@ -70,14 +76,15 @@ with tab_tracks:
         if save.button("Save playlist", key="fy_save_playlist"):
             try:
                 playlists().create(listener, playlist_name, recs.to_dict("records"), source="for you")
-                st.session_state["feedback_note"] = f"Saved {len(recs)} tracks to {playlist_name}"
+                st.session_state["feedback_note"] = f"Saved {len(recs)} tracks to {md(playlist_name)}"
                 st.rerun()
             except ValueError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     for rec in recs.itertuples():
         text, buttons = st.columns([5, 1])
-        text.markdown(f"**{rec.rank}. {rec.track_name}** — {rec.artist_name}  \n"
-                      f"<small>{rec.explanation} · {rec.genre if isinstance(rec.genre, str) else 'genre unknown'} · energy {rec.energy:.2f} · "
+        genre = md(rec.genre) if isinstance(rec.genre, str) else "genre unknown"
+        text.markdown(f"**{rec.rank}. {md(rec.track_name)}** — {md(rec.artist_name)}  \n"
+                      f"<small>{md(rec.explanation)} · {genre} · energy {rec.energy:.2f} · "
                       f"valence {rec.valence:.2f} · {rec.tempo:.0f} BPM · collaborative "
                       f"{rec.share_collaborative:.0%} / taste {rec.share_content:.0%}</small>",
                       unsafe_allow_html=True)
@@ -89,7 +96,7 @@ with tab_artists:
         text, buttons = st.columns([5, 1])
         shares = " / ".join(f"{name[6:]} {getattr(rec, name):.0%}" for name in artists.columns
                             if name.startswith("share_"))
-        text.markdown(f"**{rec.rank}. {rec.artist_name}**  \n<small>{rec.explanation} · {shares}</small>",
+        text.markdown(f"**{rec.rank}. {md(rec.artist_name)}**  \n<small>{md(rec.explanation)} · {shares}</small>",
                       unsafe_allow_html=True)
         with buttons:
             feedback_buttons("artist", rec.item_id, rec.artist_name)
@@ -101,6 +108,5 @@ with tab_similar:
         st.dataframe(similar_tracks(bundle, tracks["track_id"].iloc[picked], 10)[
             ["track_name", "artist_name", "genre", "energy", "valence", "tempo", "similarity"]],
             hide_index=True, width="stretch")
-given = feedback.feedback(listener)
 with st.expander(f"Your feedback ({len(given)})"):
     st.dataframe(given, hide_index=True, width="stretch")
