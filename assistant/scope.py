@@ -1,9 +1,11 @@
 """One listener's window on the warehouse: every query the assistant runs goes through it.
 
-An in-memory DuckDB attaches the published snapshot read-only and defines views that hold only this listener's rows
-(plus the public catalog). Then file access and configuration are locked. So neither a curated query with a hostile
-argument nor SQL an LLM writes can write, read files, or see another listener's listening: those tables are simply
-not there. `run_select` adds the statement allowlist (one SELECT over these views), a row limit and a time limit.
+The scope is an in-memory DuckDB that holds a copy of this listener's rows and the public catalog, nothing else: it
+attaches the published snapshot read-only, copies those rows into its own tables, and detaches the snapshot again.
+So no SQL, however it is written (a CTE named like a system view, a table function, a qualified name), can reach
+another listener's listening or the snapshot's file: they are not in this database. Then memory, threads and spilling
+are capped and file access and configuration locked. `run_select` adds a second wall for SQL from outside (one SELECT
+over these tables, see `check_select`), and every query has a row limit and a time limit.
 """
 
 from __future__ import annotations
@@ -17,9 +19,39 @@ from pathlib import Path
 import duckdb
 
 from warehouse.connection import WarehouseMissing, current_snapshot
+from warehouse.derived import FEATURES, MUSIC, TRACK_KEY
 
-# view name -> SELECT over the attached snapshot `wh`; {listener} is bound as a quoted literal
-VIEWS = {
+# `tracks` and `artists` hold only what this listener played: the names as their own latest play spells them, their
+# own counts, and what the public catalog says about the item. Whatever came from other listeners' data (their
+# counts, their spelling, a Spotify id matched from their library but absent from the catalog) is left out.
+TRACKS = f"""
+WITH mine AS (
+  SELECT {TRACK_KEY} AS track_key, first(track_name ORDER BY ts DESC, file_id, source_row) AS track_name,
+         first(artist_name ORDER BY ts DESC, file_id, source_row) AS artist_name,
+         first(album_name ORDER BY album_name IS NULL, ts DESC, file_id, source_row) AS album_name,
+         count(*) AS plays, sum(ms_played) AS ms_played, min(ts) AS first_played, max(ts) AS last_played
+  FROM plays WHERE {MUSIC} GROUP BY 1
+), albums AS (
+  SELECT track_id, min(album_name) AS album_name FROM wh.catalog_tracks GROUP BY 1
+)
+SELECT m.track_key, CASE WHEN t.id_source = 'export' OR t.enriched THEN t.track_id END AS track_id,
+       CASE WHEN t.id_source = 'export' OR t.enriched THEN t.id_source END AS id_source,
+       m.track_name, m.artist_name, coalesce(m.album_name, a.album_name) AS album_name,
+       m.plays, m.ms_played, m.first_played, m.last_played,
+       {", ".join(f"t.{f}" for f in FEATURES)}, t.genre, t.subgenre, coalesce(t.enriched, false) AS enriched
+FROM mine m LEFT JOIN wh.tracks t USING (track_key) LEFT JOIN albums a ON a.track_id = t.track_id"""
+ARTISTS = f"""
+WITH mine AS (
+  SELECT artist_name, count(*) AS plays, sum(ms_played) AS ms_played, count(DISTINCT {TRACK_KEY}) AS tracks,
+         min(ts) AS first_played, max(ts) AS last_played
+  FROM plays WHERE {MUSIC} AND artist_name IS NOT NULL GROUP BY artist_name
+)
+SELECT m.*, a.artist_id, a.genres, a.popularity, a.followers, coalesce(a.enriched, false) AS enriched
+FROM mine m LEFT JOIN wh.artists a USING (artist_name)"""
+
+# table name -> SELECT over the attached snapshot `wh` (and the tables copied before it); {listener} is
+# the listener as a quoted literal (binding a parameter here costs seconds the first time: the client imports pandas)
+TABLES = {
     "plays": "SELECT * FROM wh.plays WHERE listener = {listener}",
     "daily_listening": "SELECT * FROM wh.daily_listening WHERE listener = {listener}",
     "hourly_listening": "SELECT * FROM wh.hourly_listening WHERE listener = {listener}",
@@ -30,18 +62,28 @@ VIEWS = {
     "imported_playlists": "SELECT * FROM wh.playlists WHERE listener = {listener}",
     "imported_playlist_items": "SELECT i.* FROM wh.playlist_items i JOIN wh.playlists p USING (playlist_id) "
                                "WHERE p.listener = {listener}",
-    # track and artist metadata without the all-listener counts
-    "tracks": "SELECT * EXCLUDE (plays, listeners, ms_played, first_played, last_played) FROM wh.tracks",
-    "artists": "SELECT artist_name, artist_id, genres, popularity, followers FROM wh.artists",
+    "tracks": TRACKS,
+    "artists": ARTISTS,
     "catalog_tracks": "SELECT * FROM wh.track_features",
     "taste_profile": "SELECT * FROM wh.taste_profiles WHERE listener = {listener}",
 }
 MAX_ROWS = 200
 TIME_LIMIT_SECONDS = 5.0
+# what one query may use beyond the copied rows; no spilling to disk, so a bigger query fails instead of swapping
+QUERY_MEMORY_BYTES = 512 * 2**20
+THREADS = 2
+# scalar functions that read the session's settings or environment rather than the tables
+HIDDEN_FUNCTIONS = {"current_setting", "getvariable", "getenv", "which_secret"}
+# planning is not interruptible nor held to memory_limit: a 60-way cross join of plays reached 3.5 GB before it stopped
+MAX_TABLE_REFERENCES = 12
 
 
 class QueryRejected(ValueError):
     """A statement the read-only SQL tool will not run; the message says why, for the user or the model."""
+
+
+class UnknownListener(ValueError):
+    """The warehouse has no listener by that name. The message never lists the others: that is their data."""
 
 
 @dataclass(frozen=True)
@@ -66,20 +108,49 @@ class ListenerScope:
     def __init__(self, snapshot: Path, listener: str) -> None:
         self.listener = listener
         self.snapshot = snapshot
-        self.con = duckdb.connect()
-        self.con.execute(f"ATTACH '{snapshot.as_posix()}' AS wh (READ_ONLY)")
-        literal = "'" + listener.replace("'", "''") + "'"
-        self.views = []
-        for name, sql in VIEWS.items():
-            try:
-                self.con.execute(f"CREATE VIEW {name} AS {sql.format(listener=literal)}")
-                self.views.append(name)
-            except duckdb.CatalogException:
-                pass  # a table not built yet (no model trained, no catalog loaded): the view is simply absent
-        self.con.execute("SET enable_external_access = false")
-        self.con.execute("SET lock_configuration = true")
+        # set at connect, so that every cursor starts with it: a table name SQL cannot resolve is never looked up
+        # among the Python variables of the calling code (DuckDB's replacement scans)
+        self.con = duckdb.connect(config={"python_enable_replacements": False})
+        try:
+            self.con.execute("SET enable_progress_bar = false")  # the copy's bar would land in the CLI's output
+            self._copy(snapshot, listener)
+            self._lock()
+        except BaseException:
+            self.con.close()
+            raise
+        # every name SQL from outside could mean besides our tables: a CTE may not take one (see check_select)
+        self.reserved = {r[0] for r in self.con.execute(
+            "SELECT lower(view_name) FROM duckdb_views() UNION SELECT lower(table_name) FROM duckdb_tables()"
+        ).fetchall()}
         first, last = self.con.execute("SELECT min(ts), max(ts) FROM plays").fetchone()
         self.freshness = Freshness(first, last, published_at(snapshot))
+
+    def _copy(self, snapshot: Path, listener: str) -> None:
+        path = snapshot.as_posix().replace("'", "''")  # ATTACH takes no parameters
+        self.con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
+        known = {r[0] for r in self.con.execute("SELECT listener FROM wh.listeners").fetchall()}
+        if listener not in known:
+            raise UnknownListener(f"no listener {listener!r} in this warehouse: check the spelling, or import their "
+                                  "export first (`echotune import`); an operator sees who is imported with "
+                                  "`echotune status`")
+        # kept in Python for the chat guard (a message naming another listener); never in the database
+        self.other_listeners = frozenset(k.lower() for k in known if k != listener)
+        literal = "'" + listener.replace("'", "''") + "'"
+        self.views = []
+        for name, sql in TABLES.items():
+            try:
+                self.con.execute(f"CREATE TABLE {name} AS {sql.replace('{listener}', literal)}")
+                self.views.append(name)
+            except duckdb.CatalogException:
+                pass  # a table not built yet (no model trained, no catalog loaded): it is simply absent
+        self.con.execute("DETACH wh")
+
+    def _lock(self) -> None:
+        held = self.con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()[0]
+        for setting in (f"memory_limit = '{held + QUERY_MEMORY_BYTES}B'", f"threads = {THREADS}",
+                        "temp_directory = ''", "max_temp_directory_size = '0B'", "enable_external_access = false",
+                        "lock_configuration = true"):
+            self.con.execute(f"SET {setting}")
 
     @classmethod
     def open(cls, db_path: Path, listener: str) -> ListenerScope:
@@ -90,23 +161,30 @@ class ListenerScope:
 
     def query(self, sql: str, params: list | None = None, limit: int = MAX_ROWS) -> tuple[list[str], list[tuple]]:
         """A curated query (our SQL, the caller's values bound as parameters)."""
-        cursor = self.con.cursor()
-        timer = threading.Timer(TIME_LIMIT_SECONDS, cursor.interrupt)
-        timer.start()
+        cursor = self.con.cursor()  # a connection of its own: interrupting it stops this query and no other
+        finished = threading.Event()
+        stopped = threading.Event()
+        threading.Thread(target=_stop_when_late, args=(cursor, finished, stopped), daemon=True).start()
         try:
             result = cursor.execute(sql, params or [])
             rows = result.fetchmany(limit)
             return [d[0] for d in result.description], rows
-        except duckdb.InterruptException:
-            raise QueryRejected(f"the query ran longer than {TIME_LIMIT_SECONDS:.0f} s and was stopped") from None
+        except duckdb.Error:
+            if stopped.is_set():  # whatever the interrupted operator raised, the reason is the time limit
+                raise QueryRejected(f"the query ran longer than {TIME_LIMIT_SECONDS:.0f} s and was stopped") from None
+            raise
         finally:
-            timer.cancel()
+            finished.set()
+            cursor.close()
 
     def run_select(self, sql: str, limit: int = MAX_ROWS) -> tuple[list[str], list[tuple]]:
-        """SQL from outside (an LLM, a power user): one SELECT over this scope's views, nothing else."""
-        check_select(sql, set(self.views))
+        """SQL from outside (an LLM, a power user): one SELECT over this scope's tables, nothing else."""
+        check_select(sql, set(self.views), self.reserved)
         try:
             return self.query(sql, limit=limit)
+        except duckdb.OutOfMemoryException:
+            raise QueryRejected("the query needed more memory than a chat answer may use; ask for less "
+                                "(aggregate, filter, or fewer joins)") from None
         except duckdb.Error as exc:
             raise QueryRejected(str(exc).splitlines()[0]) from None
 
@@ -114,10 +192,24 @@ class ListenerScope:
         self.con.close()
 
 
-def check_select(sql: str, allowed: set[str]) -> None:
+def _stop_when_late(cursor: duckdb.DuckDBPyConnection, finished: threading.Event, stopped: threading.Event) -> None:
+    if finished.wait(TIME_LIMIT_SECONDS):
+        return
+    stopped.set()
+    # again and again until the query gives up: DuckDB forgets an interrupt that reaches a cursor while nothing runs
+    # on it (between execute and fetch, say), so a single shot can miss
+    while not finished.wait(0.05):
+        cursor.interrupt()
+
+
+def check_select(sql: str, allowed: set[str], reserved: set[str]) -> None:
+    """One SELECT reading only `allowed` tables (unqualified) and its own CTEs, none named like anything in
+    `reserved` (the catalog's tables and system views): otherwise a CTE's name could stand for a system view in a
+    place the CTE does not reach. No table functions, no settings or environment."""
     if len(sql) > 5000:
         raise QueryRejected("the query is longer than 5,000 characters")
-    parsed = json.loads(duckdb.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    with duckdb.connect() as parser:  # its own: the module's default connection is shared by every thread
+        parsed = json.loads(parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     if parsed.get("error"):
         message = parsed.get("error_message", "")
         if "Only SELECT" in message:
@@ -127,26 +219,36 @@ def check_select(sql: str, allowed: set[str]) -> None:
         raise QueryRejected("one statement at a time")
     ctes: set[str] = set()
     tables: list[dict] = []
-    _walk(parsed["statements"][0], ctes, tables)
+    functions: set[str] = set()
+    _walk(parsed["statements"][0], ctes, tables, functions)
+    tables_list = ", ".join(sorted(allowed))
+    if shadowing := sorted(ctes & (reserved | allowed)):
+        raise QueryRejected(f"a WITH name may not be the name of a table or system view ({shadowing[0]!r}); "
+                            "choose another name")
+    if hidden := sorted(functions & HIDDEN_FUNCTIONS):
+        raise QueryRejected(f"{hidden[0]}() is not available here; query the tables: {tables_list}")
+    if len(tables) > MAX_TABLE_REFERENCES:
+        raise QueryRejected(f"the query reads {len(tables)} tables; at most {MAX_TABLE_REFERENCES} in one query")
     for node in tables:
         if node["type"] == "TABLE_FUNCTION":
             name = node.get("function", {}).get("function_name", "?")
-            raise QueryRejected(f"table functions such as {name}() are not allowed; query the views: "
-                                f"{', '.join(sorted(allowed))}")
+            raise QueryRejected(f"table functions such as {name}() are not allowed; query the tables: {tables_list}")
         name = node["table_name"].lower()
         qualified = ".".join(filter(None, [node.get("catalog_name"), node.get("schema_name"), name]))
         if qualified != name or (name not in allowed and name not in ctes):
-            raise QueryRejected(f"there is no table {qualified!r} here; you can query: {', '.join(sorted(allowed))}")
+            raise QueryRejected(f"there is no table {qualified!r} here; you can query: {tables_list}")
 
 
-def _walk(node, ctes: set[str], tables: list[dict]) -> None:
+def _walk(node, ctes: set[str], tables: list[dict], functions: set[str]) -> None:
     if isinstance(node, dict):
         for entry in node.get("cte_map", {}).get("map", []) if isinstance(node.get("cte_map"), dict) else []:
             ctes.add(str(entry.get("key", "")).lower())
         if node.get("type") in ("BASE_TABLE", "TABLE_FUNCTION") and ("table_name" in node or "function" in node):
             tables.append(node)
+        if node.get("class") == "FUNCTION" and isinstance(node.get("function_name"), str):
+            functions.add(node["function_name"].lower())
         for value in node.values():
-            _walk(value, ctes, tables)
+            _walk(value, ctes, tables, functions)
     elif isinstance(node, list):
         for value in node:
-            _walk(value, ctes, tables)
+            _walk(value, ctes, tables, functions)
