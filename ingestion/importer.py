@@ -76,31 +76,39 @@ def check_listener(name: str) -> str:
 
 def import_exports(
     con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Path]]], progress: Progress | None = None,
-    display: dict[Path, str] | None = None,
+    display: dict[Path, str] | None = None, then: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> ImportReport:
     """Import `batches` of (listener, paths) in one transaction on a write connection.
 
-    `display` names paths the way the user knows them (an upload's file name), for the report and every error."""
+    `display` names paths the way the user knows them (an upload's file name), for the report and every error.
+    `then` runs in the same transaction once the plays are in (the CLI rebuilds the derived tables there), so a
+    process killed at any point leaves the warehouse as it was or complete, never imported but not rebuilt."""
     report = ImportReport(import_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
     for listener, _ in batches:
         check_listener(listener)
     scratch_root = scratch_folder(con)
-    with ExitStack() as stack:
-        files: list[tuple[str, ExportFile]] = []
-        scratches: list[Path] = []
-        for listener, paths in batches:
-            selection = stack.enter_context(collect_exports(paths, scratch_root, display))
-            files += [(listener, f) for f in selection.files]
-            report.ignored += selection.ignored
-            scratches.append(selection.scratch)
-        if not files:
-            shown = ", ".join((display or {}).get(p, str(p)) for _, ps in batches for p in ps)
-            raise ExportFileError(shown, "holds no Spotify listening-data files.",
-                                  "Point at the folder or .zip from Spotify's 'Download your data'.")
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # hashlib releases the GIL
-            facts = dict(zip((id(f) for _, f in files), pool.map(inspect, [f for _, f in files]), strict=True))
-        with transaction(con):
-            _run(con, report, files, facts, scratches[0] / "links", progress or (lambda *_: None))
+    try:
+        with ExitStack() as stack:
+            files: list[tuple[str, ExportFile]] = []
+            scratches: list[Path] = []
+            for listener, paths in batches:
+                selection = stack.enter_context(collect_exports(paths, scratch_root, display))
+                files += [(listener, f) for f in selection.files]
+                report.ignored += selection.ignored
+                scratches.append(selection.scratch)
+            if not files:
+                shown = ", ".join((display or {}).get(p, str(p)) for _, ps in batches for p in ps)
+                raise ExportFileError(shown, "holds no Spotify listening-data files.",
+                                      "Point at the folder or .zip from Spotify's 'Download your data'.")
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # hashlib releases the GIL
+                facts = dict(zip((id(f) for _, f in files), pool.map(inspect, [f for _, f in files]), strict=True))
+            with transaction(con):
+                _run(con, report, files, facts, scratches[0] / "links", progress or (lambda *_: None))
+                if then is not None:
+                    then(con)
+    finally:
+        if scratch_root is not None and scratch_root.is_dir() and not any(scratch_root.iterdir()):
+            scratch_root.rmdir()
     return report
 
 

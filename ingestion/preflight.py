@@ -56,6 +56,9 @@ def inspect(export: ExportFile) -> FileFacts:
             # at all is another kind of file under a streaming-history name.
             time_key = b'"ts"' if export.kind in (FileKind.EXTENDED_AUDIO, FileKind.EXTENDED_VIDEO) else b'"endTime"'
             if records and data.find(time_key) == -1:
+                if not any(bytes(raw).lstrip().startswith(b"{") for raw in _ARRAY_OF_RAW.decode(_body(data))):
+                    raise ExportFileError(export.name, "is a JSON list, but its entries are not play records.",
+                                          "Check that this is a streaming-history file from a Spotify export.")
                 raise ExportFileError(export.name, f"has {records} records but none with a time "
                                       f"({time_key.decode()}): it is not a Spotify streaming-history file.",
                                       "Check the file name and its contents.")
@@ -78,8 +81,12 @@ def _check_encoding(export: ExportFile, data: mmap.mmap) -> None:
                               "Use the file exactly as Spotify sent it, or save it again as UTF-8.")
 
 
+def _body(data: mmap.mmap) -> memoryview:
+    return memoryview(data)[3:] if data[:3] == codecs.BOM_UTF8 else memoryview(data)
+
+
 def _json_records(export: ExportFile, data: mmap.mmap) -> int:
-    body = memoryview(data)[3:] if data[:3] == codecs.BOM_UTF8 else memoryview(data)
+    body = _body(data)
     try:
         return len(_ARRAY_OF_RAW.decode(body))
     except RecursionError:

@@ -7,10 +7,13 @@ gives each row's position in its file.
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from ingestion import rules
 from ingestion.errors import ExportFileError
@@ -43,8 +46,6 @@ ACCOUNT_FIELDS = {
 # or 123.7 from a whole number. Every other field is read as VARCHAR, which is twice as fast as JSON on 10M plays.
 JSON_TYPED = {"ms_raw", "shuffle_raw", "skipped_raw", "offline_raw", "incognito_raw"}
 FILES_PER_READ = 256  # DuckDB's JSON reader keeps a buffer per file: 3,000 small files at once exhausted its memory
-CSV_DIALECT = ("all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-               "store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_scans'")
 
 
 def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, ExportFile]], links: Path) -> None:
@@ -55,17 +56,17 @@ def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, Expo
     reader through a link in `links` named after its number. Typing and the quarantine rules run in the same pass
     as the reader, so the wide rows are written once.
     """
-    links.mkdir(parents=True, exist_ok=True)
-    linked = []
-    for number, listener, export in files:
-        link = links / f"{number}{export.path.suffix.lower()}"
-        link.unlink(missing_ok=True)
-        link.symlink_to(export.path.resolve())
-        linked.append((number, listener, export, link))
     kind = files[0][2].kind
+    linked = []
     if kind == FileKind.EXTENDED_CSV:
-        base = _stage_csv(con, linked)
+        base = _stage_csv(con, files)
     else:
+        links.mkdir(parents=True, exist_ok=True)
+        for number, listener, export in files:
+            link = links / f"{number}{export.path.suffix.lower()}"
+            link.unlink(missing_ok=True)
+            link.symlink_to(export.path.resolve())
+            linked.append((number, listener, export, link))
         mapping = EXTENDED_FIELDS if kind in (FileKind.EXTENDED_AUDIO, FileKind.EXTENDED_VIDEO) else ACCOUNT_FIELDS[kind]
         types = {field: "JSON" if staged in JSON_TYPED else "VARCHAR" for staged, field in mapping.items()}
         declared = "{" + ", ".join(f"'{field}': '{types[field]}'" for field in sorted(types)) + "}"
@@ -78,40 +79,45 @@ def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, Expo
               "listeners": [listener for _, listener, *_ in linked]}
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {rules.typed_rows_sql(base)}",
-                    params if kind != FileKind.EXTENDED_CSV else {})
+                    params if linked else {})
     except duckdb.Error as exc:
+        if not linked:
+            raise
         raise _explain(exc, [(n, e) for n, _, e, _ in linked], [link for *_, link in linked]) from None
-    # (only on success: after a failure the transaction is aborted, and rolling it back removes these anyway)
-    for table in ("csv_rows", "csv_rejects", "csv_scans"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    finally:
+        if kind == FileKind.EXTENDED_CSV:
+            con.unregister("csv_rows")
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, linked: list) -> str:
-    """CSV conversions, one file at a time (their columns differ): a line that does not fit the header (too many or
-    too few fields) is kept as a row to quarantine with the line as written, never dropped."""
-    con.execute("CREATE OR REPLACE TEMP TABLE csv_rows (file_no INTEGER, listener VARCHAR, position BIGINT, "
-                + ", ".join(f"{c} VARCHAR" for c in rules.STAGED_COLUMNS) + ", csv_line VARCHAR)")
-    for number, listener, export, link in linked:
-        try:
-            header = con.execute(f"SELECT * FROM read_csv(?, {CSV_DIALECT}) LIMIT 0", [str(link)])
-            present = {d[0] for d in header.description}
-            con.execute("DROP TABLE IF EXISTS csv_rejects; DROP TABLE IF EXISTS csv_scans")
-            mapping = {staged: field for staged, field in EXTENDED_FIELDS.items() if field in present}
-            # CSV conversions write empty strings for null, and True/False for booleans
-            columns = ", ".join(
-                (f"lower(nullif(trim(\"{mapping[c]}\"), ''))" if c in JSON_TYPED else f"nullif(trim(\"{mapping[c]}\"), '')")
-                if c in mapping else "NULL" for c in rules.STAGED_COLUMNS)
-            con.execute(f"""INSERT INTO csv_rows SELECT ?, ?, row_number() OVER () - 1, {columns}, NULL
-                            FROM read_csv(?, {CSV_DIALECT})""", [number, listener, str(link)])
-            # rejected lines follow the file's good rows; the detail names the line as it stands in the file
-            con.execute(f"""INSERT INTO csv_rows (file_no, listener, position, csv_line)
-                            SELECT ?, ?, (SELECT count(*) FROM csv_rows WHERE file_no = ?) + row_number() OVER (ORDER BY line) - 1,
-                                   'line ' || line || ' (' || lower(error_type) || '): ' || csv_line
-                            FROM csv_rejects""", [number, listener, number])
-        except duckdb.Error as exc:
-            raise _explain(exc, [(number, export)], [link]) from None
+def _stage_csv(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, ExportFile]]) -> str:
+    """CSV conversions, read with Python's csv module: the reader that counted their records (ingestion.preflight).
+    DuckDB's sniffer reads a file with one ragged line as a single column, and takes quoted line breaks in names
+    for records. A line whose fields do not fit the header is kept, as read, as a row to quarantine."""
+    columns: dict[str, list] = {name: [] for name in ("file_no", "listener", *rules.STAGED_COLUMNS, "csv_line")}
+    for number, listener, export in files:
+        with open(export.path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = [name.strip() for name in next(reader, [])]
+            where = {name: i for i, name in enumerate(header)}
+            mapping = {staged: where[field] for staged, field in EXTENDED_FIELDS.items() if field in where}
+            for row in reader:
+                if not row:
+                    continue  # a blank line is no record (the counter skips it too)
+                fits = len(row) == len(header)
+                columns["file_no"].append(number)
+                columns["listener"].append(listener)
+                for staged in rules.STAGED_COLUMNS:
+                    # conversions write empty strings for null, and True/False for booleans
+                    value = (row[mapping[staged]].strip() or None) if fits and staged in mapping else None
+                    columns[staged].append(value.lower() if value and staged in JSON_TYPED else value)
+                columns["csv_line"].append(None if fits else (
+                    f"line {reader.line_num}: {len(row)} fields where the header has {len(header)}: "
+                    + json.dumps(row, ensure_ascii=False)))
+    table = pa.table({name: pa.array(values, pa.int32() if name == "file_no" else pa.string())
+                      for name, values in columns.items()})
+    con.register("csv_rows", table)
     return (f"SELECT file_no, listener, '{FileKind.EXTENDED_CSV.value}' AS kind, "
-            + ", ".join(rules.STAGED_COLUMNS) + ", csv_line FROM csv_rows ORDER BY file_no, position")
+            + ", ".join(rules.STAGED_COLUMNS) + ", csv_line FROM csv_rows")
 
 
 _BYTE = re.compile(r"at byte (\d+)")

@@ -186,7 +186,7 @@ def test_chat_round_trip(app_url: str, browser) -> None:
     box.press("Enter")
     page.locator("[data-testid='stChatMessage']").filter(has_text="Number 1,").first.wait_for(timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
-    page.get_by_text("Used top_items").first.click()
+    page.get_by_text("Used listening_query").first.click()
     page.locator("[data-testid='stCode']").first.wait_for(timeout=30_000)
     assert "SELECT" in page.locator("[data-testid='stCode']").first.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)

@@ -30,12 +30,14 @@ if st.button("Import", type="primary", disabled=not (listener and uploads), key=
         check_listener(listener)
         with saved_uploads(uploads, settings.home) as (paths, names), \
                 write_connection(settings.db_path, wait_seconds=60, memory_limit=settings.memory_limit) as con:
+            def rebuild(con) -> None:
+                progress.progress(1.0, text="Rebuilding tables")
+                build_all(con, settings.session_gap_minutes)
+
             report = import_exports(
                 con, [(listener, paths)],
                 lambda what, done, total: progress.progress(min(done / max(total, 1), 1.0), text=what[-80:]),
-                display=names)
-            progress.progress(1.0, text="Rebuilding tables")
-            build_all(con, settings.session_gap_minutes)
+                display=names, then=rebuild)
         outcome["report"] = report.as_dict()
     except ExportFileError as exc:
         outcome["error"] = (f"**{exc.path}** {exc.problem} {exc.hint}\n\nNothing was imported; your data is "
