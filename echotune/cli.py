@@ -7,25 +7,21 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
+from rich.markup import escape
 
 from echotune.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer(
     help="EchoTune: turn Spotify 'Download your data' exports into a validated DuckDB warehouse you can explore.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+    pretty_exceptions_enable=False,  # main() turns an unexpected error into one line and a log entry
 )
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -38,7 +34,8 @@ def _db(db: Path | None) -> Path:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # file, track and listener names may hold [brackets], which Rich would read as markup and drop
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -71,6 +68,8 @@ def import_command(
     Every row read is accounted for: read = loaded + duplicates + quarantined, per file and in total.
     A bad file stops the import with its name and the problem, and the warehouse stays as it was.
     """
+    from rich.table import Table
+
     from ingestion.importer import import_exports
     from warehouse.connection import write_connection
     from warehouse.derived import build_all
@@ -83,10 +82,12 @@ def import_command(
             def advance(what: str, done: int, total: int) -> None:
                 progress.update(task, description=Path(what).name[:40], completed=done, total=total)
 
-            with write_connection(_db(db), memory_limit=settings.memory_limit) as con:
-                report = import_exports(con, [(listener, paths)], advance)
+            def rebuild(con) -> None:
                 progress.update(task, description="rebuilding tables")
                 build_all(con, settings.session_gap_minutes)
+
+            with write_connection(_db(db), memory_limit=settings.memory_limit) as con:
+                report = import_exports(con, [(listener, paths)], advance, then=rebuild)
 
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict()) + "\n")
@@ -96,7 +97,7 @@ def import_command(
     for column in ("read", "loaded", "duplicates", "quarantined"):
         table.add_column(column, justify="right", footer=f"{report.total(column):,}")
     for f in report.files:
-        table.add_row(f.name + (f" [dim]({f.note})[/]" if f.note else ""), *(f"{getattr(f, c):,}" for c in
+        table.add_row(escape(f.name) + (f" [dim]({escape(f.note)})[/]" if f.note else ""), *(f"{getattr(f, c):,}" for c in
                       ("read", "loaded", "duplicates", "quarantined")))
     out.print(table)
     if report.superseded or report.replaced:
@@ -226,13 +227,13 @@ def chat_command(
     if as_json:
         sys.stdout.write(json.dumps(answer.as_dict(), default=str, ensure_ascii=False) + "\n")
         return
-    out.print(answer.text, highlight=False)
+    out.print(answer.text, highlight=False, markup=False)
     for used in answer.tool_calls:
         arguments = ", ".join(f"{k}={v!r}" for k, v in used.arguments.items())
         outcome = f"error: {used.error}" if used.error else f"{used.row_count} rows · {used.freshness}"
-        err.print(f"[dim]used {used.name}({arguments}) → {outcome}[/]", highlight=False)
+        err.print(f"[dim]used {used.name}({escape(arguments)}) → {escape(outcome)}[/]", highlight=False)
     for note in answer.notes:
-        err.print(f"[yellow]{note}[/]", highlight=False)
+        err.print(f"[yellow]{escape(note)}[/]", highlight=False)
     err.print(f"[dim]session {answer.session_id} ({answer.provider}); continue with --session {answer.session_id}[/]",
               highlight=False)
 
@@ -240,6 +241,8 @@ def chat_command(
 @app.command("status")
 def status_command(db: DbOption = None) -> None:
     """What the warehouse holds: rows per table and the latest imports."""
+    from rich.table import Table
+
     from warehouse.connection import WarehouseMissing, read_connection
 
     try:
@@ -253,15 +256,50 @@ def status_command(db: DbOption = None) -> None:
     columns = ["import_id", "imported_at", "listeners", "files", "read", "loaded", "duplicates", "quarantined"]
     imports = Table(*columns, title="Latest imports")
     for row in con.execute(f"SELECT {', '.join(columns)} FROM imports ORDER BY imported_at DESC LIMIT 10").fetchall():
-        imports.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+        imports.add_row(*(f"{v:,}" if isinstance(v, int) else escape(str(v)) for v in row))
     out.print(imports)
 
 
 def _progress(enabled: bool, counts: bool = False) -> Progress:
+    # imported here, as every command's own imports are: `echotune chat` should not pay for what it never draws
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     done = MofNCompleteColumn() if counts else DownloadColumn()
     return Progress(TextColumn("{task.description}"), BarColumn(), done, TimeRemainingColumn(),
                     console=err, disable=not enabled, transient=True)
 
 
+def main() -> None:
+    """The `echotune` command. No traceback ever reaches the user: an error nobody foresaw is said in one line, with
+    the traceback kept in a log file for the report."""
+    import logging
+    import traceback
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted: anything half-done was rolled back.")
+        sys.exit(130)
+    except Exception as exc:
+        log = Settings.from_env().home / "logs" / "echotune-cli.log"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            logging.basicConfig(filename=log, format="%(asctime)s %(levelname)s %(message)s")
+            logging.getLogger("echotune").error("%s\n%s", " ".join(sys.argv), traceback.format_exc())
+            where = f"the details are in {log}"
+        except OSError:
+            where = "the details could not be logged"
+        err.print(f"[bold red]error:[/] EchoTune failed unexpectedly ({type(exc).__name__}: {escape(str(exc))}). An import or load "
+                  f"that was under way was rolled back; {where}. Please report it.", highlight=False)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()
