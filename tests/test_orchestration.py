@@ -166,3 +166,28 @@ def test_end_to_end_on_all_shared_exports(shared_data: Path, env, monkeypatch: p
     before = fingerprint(db)
     assert _materialize_all(defs).success
     assert {t: v for t, v in fingerprint(db).items() if t != "imports"} == {t: v for t, v in before.items() if t != "imports"}
+
+
+def test_one_unusable_landing_folder_does_not_hold_back_the_others(env, fixtures: Path) -> None:
+    """A landing folder whose name cannot be a listener's, and one holding a bad file, are refused with the reason
+    in the every_export_imported check; every other listener is imported in the same run."""
+    landing = Path(env["ECHOTUNE_LANDING_DIR"])
+    good, unusable, broken = landing / "new_listener", landing / ("x" * 80), landing / "broken_listener"
+    for folder in (good, unusable, broken):
+        folder.mkdir(parents=True)
+        (folder / "StreamingHistory0.json").write_text((fixtures / "exports/listener_e/StreamingHistory0.json").read_text())
+    (broken / "StreamingHistory1.json").write_text('[{"endTime": "2024-01-01 10:00", "msPl')  # truncated
+    result = _materialize_all(_defs(), ("ingestion",))
+    assert result.success
+    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "every_export_imported")
+    refused = check.metadata["refused"].value
+    assert not check.passed and check.severity.value == "WARN"
+    assert "x" * 80 in refused and "not a usable listener name" in refused
+    assert "broken_listener" in refused and "StreamingHistory1.json" in refused and "truncated" in refused
+    con = duckdb.connect(env["ECHOTUNE_DB"], read_only=True)
+    try:
+        listeners = {r[0] for r in con.execute("SELECT DISTINCT listener FROM plays").fetchall()}
+    finally:
+        con.close()
+    assert "new_listener" in listeners and "broken_listener" not in listeners and "x" * 80 not in listeners
+    assert {"listener_a", "listener_e"} <= listeners  # the exports folder's listeners too

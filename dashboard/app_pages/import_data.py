@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard.served import md
 from dashboard.uploads import saved_uploads
 from echotune.settings import Settings
 from ingestion.errors import ExportFileError
@@ -40,10 +41,11 @@ if st.button("Import", type="primary", disabled=not (listener and uploads), key=
                 display=names, then=rebuild)
         outcome["report"] = report.as_dict()
     except ExportFileError as exc:
-        outcome["error"] = (f"**{exc.path}** {exc.problem} {exc.hint}\n\nNothing was imported; your data is "
-                            "unchanged.")
+        # file names and problems quote the user's data: shown as text, never as markdown
+        outcome["error"] = (f"**{md(exc.path)}** {md(exc.problem)} {md(exc.hint)}\n\nNothing was imported; your "
+                            "data is unchanged.")
     except (WarehouseBusy, ValueError) as exc:
-        outcome["error"] = str(exc)
+        outcome["error"] = md(exc)
     progress.empty()
     st.session_state["import_outcome"] = outcome
     st.session_state["upload_round"] = round_ + 1
@@ -54,7 +56,7 @@ if outcome and "error" in outcome:
     st.error(outcome["error"])
 elif outcome:
     totals = outcome["report"]
-    st.success(f"Imported for {outcome['listener']}: {totals['loaded']:,} new plays.")
+    st.success(f"Imported for {md(outcome['listener'])}: {totals['loaded']:,} new plays.")
     cols = st.columns(4)
     for column, key in zip(cols, ("read", "loaded", "duplicates", "quarantined"), strict=True):
         column.metric(key.capitalize(), f"{totals[key]:,}")
