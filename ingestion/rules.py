@@ -96,8 +96,10 @@ WITH base AS ({base}), typed AS (
     {', '.join(f"CASE {flag}_raw WHEN 'true' THEN true WHEN 'false' THEN false END AS {flag}"
                for flag in ("shuffle", "skipped", "offline"))},
     CASE incognito_raw WHEN 'true' THEN true WHEN 'false' THEN false END AS incognito,
-    nullif(concat_ws(', ', {', '.join(f"CASE WHEN left({c}, 1) IN ('{{', '[') AND json_valid({c}) THEN '{c}=' || {c} END"
-                               for c in TEXT_FIELDS)}), '') AS not_text,
+    -- the cheap test first, on every row; the JSON test and the detail only where a field starts like JSON
+    CASE WHEN {' OR '.join(f"left({c}, 1) IN ('{{', '[')" for c in TEXT_FIELDS)} THEN nullif(concat_ws(', ',
+      {', '.join(f"CASE WHEN left({c}, 1) IN ('{{', '[') AND json_valid({c}) THEN '{c}=' || {c} END"
+                 for c in TEXT_FIELDS)}), '') END AS not_text,
     CASE WHEN kind LIKE 'account%' THEN 'account' ELSE 'extended' END AS source,
     CASE
       -- account data: a row with neither name of what was played is no play at all

@@ -321,11 +321,4 @@ def _rows(run: Run, sql: str, *params):
     finally:
         con.close()
 
-
-# --------------------------------------------------------------------------------------------------------------------
-# A folder of listeners with one unusable name
-
-
-def test_folder_of_listeners_with_an_unusable_name():
-    pytest.skip("no documented CLI imports a folder of listeners (`echotune --help`, README: only the landing_sensor "
-                "and `make demo DATA=...`); the brief leaves this case to a Dagster test")
+# A landing folder of listeners with one unusable name goes through Dagster: tests/test_orchestration.py.
