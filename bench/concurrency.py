@@ -19,23 +19,17 @@ import asyncio
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+from tests.running_app import CHROMIUM, FLAGS, serve  # noqa: E402
+
 KINDS = ("chat", "like", "playlist add")
 # Two tabs of listener_a (their conversations and playlists must stay apart), then one tab per other listener.
 LISTENERS = ("listener_a", "listener_a", "listener_b", "listener_c", "listener_d", "listener_e")
@@ -44,57 +38,6 @@ SETTLED = ("() => { const app = document.querySelector('[data-test-script-state]
            " return app && app.getAttribute('data-test-script-state') === 'notRunning'; }")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class App:
-    url: str
-    home: Path  # the private copy the app serves
-    pid: int
-
-    def cpu_seconds(self) -> float:
-        """CPU time the app's process has used so far (Linux), to tell the server's share from the browsers'."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def serve(served_home: Path, workdir: Path) -> Iterator[App]:
-    """One Streamlit app on a private copy of `served_home`."""
-    from tests.conftest import fixture_env
-    from warehouse.connection import write_connection
-
-    home = workdir / "home"
-    shutil.copytree(served_home, home, ignore=shutil.ignore_patterns("*.read.duckdb", "*.snapshots", "*.lock"))
-    with write_connection(home / "wh.duckdb"):
-        pass  # publishes this copy's own snapshot
-    port = _free_port()
-    log = (workdir / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, **fixture_env(home)}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("streamlit did not start") from None
-                time.sleep(0.5)
-        yield App(url, home, server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 @dataclass

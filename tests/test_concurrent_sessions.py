@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.concurrency import CHROMIUM, FLAGS, PROBLEMS, drive, serve
+from bench.concurrency import PROBLEMS, drive
+from tests.running_app import CHROMIUM, FLAGS, serve
 
 pytestmark = [
     pytest.mark.browser,
