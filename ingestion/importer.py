@@ -247,12 +247,11 @@ def _load_staged(con, report, chunk, accounts, file_ids, facts) -> None:
         report.superseded += superseded
     # Row order in plays carries nothing (source_row keeps each play's position), and letting it go is what lets
     # DuckDB write the chunk on every thread instead of one.
+    # (reset only after success: after a failure the transaction is aborted, and the connection closes anyway)
     con.execute("SET preserve_insertion_order = false")
-    try:
-        con.execute(f"INSERT INTO plays SELECT {rules.play_columns_sql()}, file_id, source_row, ? "
-                    "FROM resolved WHERE status = 'loaded'", [report.import_id])
-    finally:
-        con.execute("RESET preserve_insertion_order")
+    con.execute(f"INSERT INTO plays SELECT {rules.play_columns_sql()}, file_id, source_row, ? "
+                "FROM resolved WHERE status = 'loaded'", [report.import_id])
+    con.execute("RESET preserve_insertion_order")
     # rule-breaking rows are few: read them directly, with the two duplicate tests, rather than through the view
     con.execute(f"""INSERT INTO quarantine (import_id, listener, source_file, source_row, rule, detail, record,
                                             quarantined_at, file_id, record_key)
@@ -275,13 +274,15 @@ def _verify_stored(con, report: ImportReport, accounts: dict[int, FileAccount], 
     held = dict(con.execute("SELECT file_id, count(*) FROM quarantine WHERE import_id = ? AND file_id IS NOT NULL "
                             "GROUP BY file_id", [report.import_id]).fetchall())
     for number, account in accounts.items():
-        if account.note.startswith("already imported") or account.kind not in STREAMING_KINDS:
+        if account.note.startswith("already imported"):
             continue
         file_id = file_ids[number]
         problems = []
-        if stored.get(file_id, 0) != account.loaded:
+        if account.kind not in STREAMING_KINDS:
+            pass  # library and playlist files replace what they held: only the identity below applies
+        elif stored.get(file_id, 0) != account.loaded:
             problems.append(f"{account.loaded:,} plays counted as loaded but {stored.get(file_id, 0):,} stored")
-        if held.get(file_id, 0) != account.quarantined:
+        if account.kind in STREAMING_KINDS and held.get(file_id, 0) != account.quarantined:
             problems.append(f"{account.quarantined:,} rows counted as quarantined but {held.get(file_id, 0):,} kept")
         if account.read != account.loaded + account.duplicates + account.quarantined:
             problems.append(f"{account.read:,} read but {account.loaded + account.duplicates + account.quarantined:,} "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from ingestion.errors import ExportFileError
@@ -61,7 +62,13 @@ def load_json(export: ExportFile) -> Any:
     if not raw.strip():
         raise ExportFileError(export.name, "is empty (0 bytes of JSON).", "Download or unzip the export again.")
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        document = json.loads(raw.decode("utf-8-sig"))
+        # JSON may escape half of a character (\ud800); such text cannot be stored, and is not text a person wrote
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        return document
+    except UnicodeEncodeError:
+        raise ExportFileError(export.name, "holds text that is not valid Unicode (half of a character, escaped "
+                              "as \\ud800-\\udfff).", "Use the file exactly as Spotify sent it.") from None
     except RecursionError:
         raise ExportFileError(export.name, "nests lists or objects far deeper than any Spotify export.",
                               "Use the file exactly as Spotify sent it.") from None
@@ -109,12 +116,14 @@ def parse_playlists(export: ExportFile) -> ParsedPlaylists:
     for playlist in document["playlists"]:
         problem = _playlist_problem(playlist)
         if problem:
-            # the playlist is kept whole in the quarantine (its entries are counted, and nothing is cut)
+            # every entry goes to the quarantine with the playlist it belonged to (one row when it has none)
             items = playlist.get("items") if isinstance(playlist, dict) else None
-            count = len(items) if isinstance(items, list) and items else 1
-            parsed.read += count
-            parsed.rejected.append(Rejected(position, problem[0], f"{problem[1]} ({count} entries)", json.dumps(playlist)))
-            position += count
+            header = {k: v for k, v in playlist.items() if k != "items"} if isinstance(playlist, dict) else playlist
+            for item in items if isinstance(items, list) and items else [None]:
+                parsed.read += 1
+                record = json.dumps({"playlist": header, "item": item} if item is not None else playlist)
+                parsed.rejected.append(Rejected(position, problem[0], problem[1], record))
+                position += 1
             continue
         kept: list[dict[str, Any]] = []
         for entry in playlist.get("items") or []:
@@ -142,7 +151,21 @@ def _playlist_problem(playlist: Any) -> tuple[str, str] | None:
         value = playlist.get(key)
         if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
             return "playlist_field_invalid", f"{key}={json.dumps(value)[:200]} is not a {types.__name__}"
+    followers, modified = playlist.get("numberOfFollowers"), playlist.get("lastModifiedDate")
+    if followers is not None and not 0 <= followers < 2**63:
+        return "playlist_field_invalid", f"numberOfFollowers={followers} is not a count of followers"
+    if modified is not None and not _is_date(modified):
+        return "playlist_field_invalid", f"lastModifiedDate={json.dumps(modified)[:200]} is not a date"
     return None
+
+
+def _is_date(text: str) -> bool:
+    """YYYY-MM-DD, possibly followed by a time (Spotify writes dates; a calendar must hold them: not 2024-02-30)."""
+    try:
+        date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _not_text(entry: dict, keys: tuple[str, ...]) -> tuple[str, str] | None:
@@ -169,8 +192,8 @@ def _playlist_entry(entry: Any) -> dict[str, Any] | Rejected:
     if not isinstance(entry, dict):
         return Rejected(0, "entry_not_object", f"expected an object, got {type(entry).__name__}", json.dumps(entry))
     added = entry.get("addedDate")
-    if added is not None and not isinstance(added, str):
-        return Rejected(0, "field_not_text", f"addedDate={json.dumps(added)[:200]}", json.dumps(entry))
+    if added is not None and not (isinstance(added, str) and _is_date(added)):
+        return Rejected(0, "date_invalid", f"addedDate={json.dumps(added)[:200]} is not a date", json.dumps(entry))
     for item_type, key, uri_key in (("track", "track", "trackUri"), ("episode", "episode", "episodeUri"),
                                     ("audiobook", "audiobook", "audiobookUri"), ("local_track", "localTrack", "uri")):
         body = entry.get(key)
@@ -186,6 +209,6 @@ def _playlist_entry(entry: Any) -> dict[str, Any] | Rejected:
             "item_type": item_type, "uri": uri,
             "track_name": body.get("trackName") or body.get("episodeName") or body.get("name"),
             "artist_name": body.get("artistName") or body.get("showName"),
-            "album_name": body.get("albumName"), "added_date": added,
+            "album_name": body.get("albumName"), "added_date": added[:10] if added else None,
         }
     return Rejected(0, "entry_empty", "no track, episode, audiobook or local track", json.dumps(entry))

@@ -6,6 +6,8 @@ a candidate play or a quarantined row with the rule and the value that broke it.
 
 from __future__ import annotations
 
+from warehouse.play_key import play_key_sql
+
 SPOTIFY_LAUNCH = "2008-10-07"
 MAX_MS_PLAYED = 24 * 3600 * 1000
 
@@ -23,6 +25,11 @@ QUARANTINE_RULES: list[tuple[str, str, str]] = [
     ("ms_played_negative", "ms_played < 0", "'ms_played=' || ms_raw"),
     ("ms_played_over_a_day", f"ms_played > {MAX_MS_PLAYED}", "'ms_played=' || ms_raw"),
     ("field_not_text", "not_text IS NOT NULL", "not_text"),
+    # 0 means not offline; seconds or milliseconds since 1970 otherwise: anything else cannot be a time
+    ("offline_timestamp_invalid",
+     "offline_ts_raw IS NOT NULL AND (offline_number IS NULL OR NOT isfinite(offline_number) OR offline_number < 0 "
+     "OR offline_number >= 1e14)",
+     "'offline_timestamp=' || offline_ts_raw"),
     ("track_uri_malformed", "track_uri IS NOT NULL AND NOT regexp_full_match(track_uri, 'spotify:track:[0-9A-Za-z]{22}')",
      "'spotify_track_uri=' || track_uri"),
     ("episode_uri_malformed",
@@ -120,9 +127,7 @@ SELECT *,
   CASE
         {rule_case}
   END AS rule,
-  md5_number_lower(concat_ws('|', listener, source, strftime(ts, '%Y-%m-%dT%H:%M:%S'), ms_played::VARCHAR,
-    coalesce(track_uri, episode_uri, chapter_uri, audiobook_uri,
-             concat_ws('/', track_name, artist_name, episode_name, show_name, chapter_title, audiobook_title)))) AS play_key
+  {play_key_sql(*ID_FROM_URI)} AS play_key
 FROM typed)
 SELECT * REPLACE (
   {', '.join(f'CASE WHEN rule IS NOT NULL THEN {c} END AS {c}' for c in TYPED_TEXT)},
@@ -137,18 +142,24 @@ def detail_sql() -> str:
     return "CASE rule " + " ".join(f"WHEN '{rule}' THEN {detail}" for rule, _, detail in QUARANTINE_RULES) + " END"
 
 
+# the stored ids, cut from the staged URIs: (track, episode, chapter, audiobook)
+ID_FROM_URI = ("substr(track_uri, 15)", "substr(episode_uri, 17)", "substr(chapter_uri, -22)",
+               "substr(audiobook_uri, -22)")
+
+
 def play_columns_sql() -> str:
     """The plays columns, in table order, from a resolved typed row."""
-    return """play_key, listener, content_type, source, ts, ts - to_milliseconds(ms_played) AS started_at, ms_played,
-  substr(track_uri, 15) AS track_id, track_name, artist_name, album_name,
-  substr(episode_uri, 17) AS episode_id, episode_name, show_name,
-  substr(audiobook_uri, -22) AS audiobook_id, audiobook_title, substr(chapter_uri, -22) AS chapter_id, chapter_title,
+    track, episode, chapter, audiobook = ID_FROM_URI
+    return f"""play_key, listener, content_type, source, ts, ts - to_milliseconds(ms_played) AS started_at, ms_played,
+  {track} AS track_id, track_name, artist_name, album_name,
+  {episode} AS episode_id, episode_name, show_name,
+  {audiobook} AS audiobook_id, audiobook_title, {chapter} AS chapter_id, chapter_title,
   author_name,
   platform, platform_raw, conn_country, reason_start, reason_end, shuffle, skipped, offline,
   -- milliseconds in the oldest exports, seconds later; 0 means not offline
   CASE
-    WHEN offline_number > 1e11 THEN make_timestamp(CAST(offline_number * 1000 AS BIGINT))
-    WHEN offline_number > 1e9 THEN make_timestamp(CAST(offline_number * 1000000 AS BIGINT))
+    WHEN offline_number > 1e11 AND offline_number < 1e14 THEN make_timestamp(CAST(offline_number * 1000 AS BIGINT))
+    WHEN offline_number > 1e9 AND offline_number <= 1e11 THEN make_timestamp(CAST(offline_number * 1000000 AS BIGINT))
   END AS offline_at,
   incognito"""
 

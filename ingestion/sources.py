@@ -17,6 +17,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -113,6 +114,10 @@ def _collect(path: Path, selection: ExportSelection, scratch: Path, budget: _Bud
              depth: int) -> None:
     if not path.exists():
         raise ExportFileError(shown, "does not exist.", "Check the path and try again.")
+    if not path.is_dir() and not path.is_file():
+        # a pipe or a device (/dev/zero) would be read forever
+        raise ExportFileError(shown, "is not a regular file (a pipe, socket or device).",
+                              "Point at the export's files, folder or .zip.")
     if path.is_dir():
         for child in _files_below(path, selection, shown):
             _collect(child, selection, scratch, budget, explicit=False, depth=depth,
@@ -152,6 +157,8 @@ def _files_below(folder: Path, selection: ExportSelection, shown: str) -> list[P
             entry = Path(root) / name
             if entry.is_symlink():
                 selection.ignored.append(f"{shown}/{entry.relative_to(folder).as_posix()} (a link, not followed)")
+            elif name in files and not entry.is_file():
+                selection.ignored.append(f"{shown}/{entry.relative_to(folder).as_posix()} (not a regular file)")
             elif name in files:
                 found.append(entry)
     return sorted(found)
@@ -169,10 +176,15 @@ def _unpack(archive: Path, target: Path, shown: str, budget: _Budget) -> None:
                 raise ExportFileError(shown, f"needs {sum(m.file_size for m in members) / 1e6:,.0f} MB to unpack "
                                       f"and only {free / 1e6:,.0f} MB of disk is free.", "Free some disk space.")
             for member in members:
-                destination = target / member.filename
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                _copy_capped(zf, member, destination, shown, budget)
-    except zipfile.BadZipFile as exc:
+                # archives made on Windows may separate folders with backslashes
+                destination = target / PurePosixPath(member.filename.replace("\\", "/"))
+                try:
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    _copy_capped(zf, member, destination, shown, budget)
+                except OSError as exc:
+                    raise ExportFileError(shown, f"member '{member.filename}' cannot be unpacked: "
+                                          f"{exc.strerror or exc}.", "Unpack it yourself and import the folder.") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise ExportFileError(shown, f"is a damaged zip archive ({exc}).", "Download the export again.") from None
     except (NotImplementedError, RuntimeError) as exc:  # unsupported compression; encryption caught earlier
         raise ExportFileError(shown, f"cannot be unpacked: {exc}.", "Unpack it yourself and import the folder.") from None
@@ -200,6 +212,10 @@ def _check_members(shown: str, members: list[zipfile.ZipInfo]) -> None:
             raise ExportFileError(shown, f"contains two members named '{name}': one would overwrite the other.",
                                   "Unpack it yourself, rename one of them, and import the folder.")
         seen.add(folded)
+    folders = {parent.as_posix().casefold() for name in seen for parent in PurePosixPath(name).parents}
+    if clash := sorted(seen & folders):
+        raise ExportFileError(shown, f"contains '{clash[0]}' both as a file and as a folder.",
+                              "The archive was refused whole; unpack it yourself if you trust it.")
 
 
 def _copy_capped(zf: zipfile.ZipFile, member: zipfile.ZipInfo, destination: Path, shown: str, budget: _Budget) -> None:
@@ -224,9 +240,9 @@ def listener_batches(root: Path, refused: list[str] | None = None) -> list[tuple
     for entry in sorted(root.iterdir()):
         if entry.name.startswith((".", "_")) or entry.is_symlink():
             continue
-        if entry.is_dir() or zipfile.is_zipfile(entry):
+        if entry.is_dir() or (entry.is_file() and zipfile.is_zipfile(entry)):
             batches.append((entry.stem if entry.is_file() else entry.name, [entry]))
-        elif kind_of(entry) is not None:
+        elif entry.is_file() and kind_of(entry) is not None:
             loose.append(entry)
     if loose:
         batches.append((root.resolve().name, loose))

@@ -143,7 +143,13 @@ def _explain(exc: duckdb.Error, files: list[tuple[int, ExportFile]], links: list
     elif "Malformed JSON" in message:
         problem = f"is not valid JSON{where}."
         hint = "Download or unzip the export again."
+    elif "uplicate key" in message:
+        problem = "has a record that names the same field twice, so which value counts is not clear."
+        hint = "Use the file exactly as Spotify sent it."
     else:
-        problem = f"could not be read: {message.splitlines()[0]}"
+        first = message.splitlines()[0]
+        for (_, export), link in zip(files, links, strict=True):  # the reader names its link, never the user's file
+            first = first.replace(str(link), export.name)
+        problem = f"could not be read: {first}"
         hint = ""
     return ExportFileError(culprit.name, problem, hint)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse import play_key
+
 CONTENT_TYPES = ("music", "podcast", "audiobook", "video")  # plays.content_type
 
 PLAYS = """
@@ -176,3 +178,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
     for table, column, type_ in ADDED_COLUMNS:
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_}")
+    _rekey_plays(con)
+
+
+def _rekey_plays(con: duckdb.DuckDBPyConnection) -> None:
+    """Stored plays keyed by an older definition get today's keys, once, so an export that overlaps what they came
+    from still matches them. (Everything the key reads is stored with the play.)"""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_versions (component VARCHAR PRIMARY KEY, version INTEGER NOT NULL)")
+    stored = con.execute("SELECT version FROM schema_versions WHERE component = 'play_key'").fetchone()
+    if stored and stored[0] >= play_key.VERSION:
+        return
+    con.execute(f"UPDATE plays SET play_key = {play_key.play_key_sql()}")
+    con.execute("INSERT OR REPLACE INTO schema_versions VALUES ('play_key', ?)", [play_key.VERSION])
