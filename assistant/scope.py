@@ -1,11 +1,16 @@
 """One listener's window on the warehouse: every query the assistant runs goes through it.
 
-The scope is an in-memory DuckDB that holds a copy of this listener's rows and the public catalog, nothing else: it
-attaches the published snapshot read-only, copies those rows into its own tables, and detaches the snapshot again.
-So no SQL, however it is written (a CTE named like a system view, a table function, a qualified name), can reach
-another listener's listening or the snapshot's file: they are not in this database. Then memory, threads and spilling
-are capped and file access and configuration locked. `run_select` adds a second wall for SQL from outside (one SELECT
-over these tables, see `check_select`), and every query has a row limit and a time limit.
+Two connections, both holding only this listener's rows and the public catalog:
+- Our own SQL (the curated tools, values always bound as parameters) runs on views over the published snapshot,
+  attached read-only, each view filtered to the listener: opening them costs milliseconds, which a one-shot
+  `echotune chat` needs.
+- SQL from outside (an LLM, a power user) runs in an in-memory DuckDB that physically holds a copy of the listener's
+  rows and the catalog, with the snapshot detached again, built the first time such SQL arrives. So no SQL, however
+  it is written (a CTE named like a system view, a table function, a qualified name), can reach another listener's
+  listening or the snapshot's file: they are not in that database. `run_select` adds a second wall (one SELECT over
+  these tables, see `check_select`).
+On both, memory, threads and spilling are capped and file access and configuration locked, and every query has a
+row limit and a time limit.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ MAX_ROWS = 200
 TIME_LIMIT_SECONDS = 5.0
 # what one query may use beyond the copied rows; no spilling to disk, so a bigger query fails instead of swapping
 QUERY_MEMORY_BYTES = 512 * 2**20
+CURATED_MEMORY = 2 * 2**30  # the views read the snapshot itself: nothing is held, queries aggregate
 THREADS = 2
 # scalar functions that read the session's settings or environment rather than the tables
 HIDDEN_FUNCTIONS = {"current_setting", "getvariable", "getenv", "which_secret"}
@@ -108,49 +114,59 @@ class ListenerScope:
     def __init__(self, snapshot: Path, listener: str) -> None:
         self.listener = listener
         self.snapshot = snapshot
-        # set at connect, so that every cursor starts with it: a table name SQL cannot resolve is never looked up
-        # among the Python variables of the calling code (DuckDB's replacement scans)
-        self.con = duckdb.connect(config={"python_enable_replacements": False})
+        self._literal = "'" + listener.replace("'", "''") + "'"
+        self._isolated: duckdb.DuckDBPyConnection | None = None
+        self._isolating = threading.Lock()
+        self.con = _connect()
         try:
-            self.con.execute("SET enable_progress_bar = false")  # the copy's bar would land in the CLI's output
-            self._copy(snapshot, listener)
-            self._lock()
+            self._attach(self.con)
+            self.views = []
+            for name, sql in TABLES.items():
+                try:
+                    self.con.execute(f"CREATE VIEW {name} AS {sql.replace('{listener}', self._literal)}")
+                    self.views.append(name)
+                except duckdb.CatalogException:
+                    pass  # a table not built yet (no model trained, no catalog loaded): the view is simply absent
+            _lock(self.con, CURATED_MEMORY)
         except BaseException:
             self.con.close()
             raise
-        # every name SQL from outside could mean besides our tables: a CTE may not take one (see check_select)
-        self.reserved = {r[0] for r in self.con.execute(
-            "SELECT lower(view_name) FROM duckdb_views() UNION SELECT lower(table_name) FROM duckdb_tables()"
-        ).fetchall()}
         first, last = self.con.execute("SELECT min(ts), max(ts) FROM plays").fetchone()
         self.freshness = Freshness(first, last, published_at(snapshot))
 
-    def _copy(self, snapshot: Path, listener: str) -> None:
-        path = snapshot.as_posix().replace("'", "''")  # ATTACH takes no parameters
-        self.con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
-        known = {r[0] for r in self.con.execute("SELECT listener FROM wh.listeners").fetchall()}
-        if listener not in known:
-            raise UnknownListener(f"no listener {listener!r} in this warehouse: check the spelling, or import their "
-                                  "export first (`echotune import`); an operator sees who is imported with "
+    def _attach(self, con: duckdb.DuckDBPyConnection) -> None:
+        path = self.snapshot.as_posix().replace("'", "''")  # ATTACH takes no parameters
+        con.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
+        known = {r[0] for r in con.execute("SELECT listener FROM wh.listeners").fetchall()}
+        if self.listener not in known:
+            raise UnknownListener(f"no listener {self.listener!r} in this warehouse: check the spelling, or import "
+                                  "their export first (`echotune import`); an operator sees who is imported with "
                                   "`echotune status`")
         # kept in Python for the chat guard (a message naming another listener); never in the database
-        self.other_listeners = frozenset(k.lower() for k in known if k != listener)
-        literal = "'" + listener.replace("'", "''") + "'"
-        self.views = []
-        for name, sql in TABLES.items():
-            try:
-                self.con.execute(f"CREATE TABLE {name} AS {sql.replace('{listener}', literal)}")
-                self.views.append(name)
-            except duckdb.CatalogException:
-                pass  # a table not built yet (no model trained, no catalog loaded): it is simply absent
-        self.con.execute("DETACH wh")
+        self.other_listeners = frozenset(k.lower() for k in known if k != self.listener)
 
-    def _lock(self) -> None:
-        held = self.con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()[0]
-        for setting in (f"memory_limit = '{held + QUERY_MEMORY_BYTES}B'", f"threads = {THREADS}",
-                        "temp_directory = ''", "max_temp_directory_size = '0B'", "enable_external_access = false",
-                        "lock_configuration = true"):
-            self.con.execute(f"SET {setting}")
+    @property
+    def isolated(self) -> duckdb.DuckDBPyConnection:
+        """The copy that SQL from outside runs on (built on first use; then only this listener's data is in it)."""
+        with self._isolating:
+            if self._isolated is None:
+                con = _connect()
+                try:
+                    self._attach(con)
+                    for name in self.views:
+                        con.execute(f"CREATE TABLE {name} AS {TABLES[name].replace('{listener}', self._literal)}")
+                    con.execute("DETACH wh")
+                    held = con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()[0]
+                    _lock(con, held + QUERY_MEMORY_BYTES)
+                except BaseException:
+                    con.close()
+                    raise
+                # every name SQL from outside could mean besides our tables: a CTE may not take one (check_select)
+                self.reserved = {r[0] for r in con.execute(
+                    "SELECT lower(view_name) FROM duckdb_views() UNION SELECT lower(table_name) FROM duckdb_tables()"
+                ).fetchall()}
+                self._isolated = con
+            return self._isolated
 
     @classmethod
     def open(cls, db_path: Path, listener: str) -> ListenerScope:
@@ -159,9 +175,10 @@ class ListenerScope:
             raise WarehouseMissing(f"No warehouse at {db_path} yet: import an export first (`echotune import`).")
         return cls(snapshot, listener)
 
-    def query(self, sql: str, params: list | None = None, limit: int = MAX_ROWS) -> tuple[list[str], list[tuple]]:
+    def query(self, sql: str, params: list | None = None, limit: int = MAX_ROWS,
+              con: duckdb.DuckDBPyConnection | None = None) -> tuple[list[str], list[tuple]]:
         """A curated query (our SQL, the caller's values bound as parameters)."""
-        cursor = self.con.cursor()  # a connection of its own: interrupting it stops this query and no other
+        cursor = (con or self.con).cursor()  # a connection of its own: interrupting it stops this query, no other
         finished = threading.Event()
         stopped = threading.Event()
         threading.Thread(target=_stop_when_late, args=(cursor, finished, stopped), daemon=True).start()
@@ -179,9 +196,10 @@ class ListenerScope:
 
     def run_select(self, sql: str, limit: int = MAX_ROWS) -> tuple[list[str], list[tuple]]:
         """SQL from outside (an LLM, a power user): one SELECT over this scope's tables, nothing else."""
+        isolated = self.isolated
         check_select(sql, set(self.views), self.reserved)
         try:
-            return self.query(sql, limit=limit)
+            return self.query(sql, limit=limit, con=isolated)
         except duckdb.OutOfMemoryException:
             raise QueryRejected("the query needed more memory than a chat answer may use; ask for less "
                                 "(aggregate, filter, or fewer joins)") from None
@@ -190,6 +208,22 @@ class ListenerScope:
 
     def close(self) -> None:
         self.con.close()
+        if self._isolated is not None:
+            self._isolated.close()
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    # set at connect, so that every cursor starts with it: a table name SQL cannot resolve is never looked up among
+    # the Python variables of the calling code (DuckDB's replacement scans)
+    con = duckdb.connect(config={"python_enable_replacements": False})
+    con.execute("SET enable_progress_bar = false")  # the copy's bar would land in the CLI's output
+    return con
+
+
+def _lock(con: duckdb.DuckDBPyConnection, memory_bytes: int) -> None:
+    for setting in (f"memory_limit = '{memory_bytes}B'", f"threads = {THREADS}", "temp_directory = ''",
+                    "max_temp_directory_size = '0B'", "enable_external_access = false", "lock_configuration = true"):
+        con.execute(f"SET {setting}")
 
 
 def _stop_when_late(cursor: duckdb.DuckDBPyConnection, finished: threading.Event, stopped: threading.Event) -> None:

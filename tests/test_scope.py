@@ -69,27 +69,38 @@ def _everything_reachable(con: duckdb.DuckDBPyConnection) -> dict[str, list[tupl
 
 def test_nothing_the_scope_can_reach_names_another_listener_or_the_warehouse(scope: ListenerScope,
                                                                               fixture_warehouse: Path) -> None:
-    found = _everything_reachable(scope.con)  # the connection itself, past the statement check
+    found = _everything_reachable(scope.isolated)  # where outside SQL runs, past the statement check
     assert "duckdb_databases()" in found and "duckdb_settings()" in found and '"plays"' in found
     forbidden = [*OTHERS, scope.snapshot.as_posix(), fixture_warehouse.parent.as_posix(), scope.snapshot.name]
     for source, rows in found.items():
         text = repr(rows)
         for needle in forbidden:
             assert needle not in text, f"{needle!r} reachable through {source}"
-    assert {r[0] for r in scope.con.execute("SELECT database_name FROM duckdb_databases()").fetchall()} == \
+    assert {r[0] for r in scope.isolated.execute("SELECT database_name FROM duckdb_databases()").fetchall()} == \
         {"memory", "system", "temp"}
 
 
-def test_every_cursor_is_capped_and_locked(scope: ListenerScope) -> None:
+@pytest.mark.parametrize("which", ["isolated", "con"])
+def test_every_cursor_is_capped_and_locked(scope: ListenerScope, which: str) -> None:
+    """Both connections: the copy outside SQL runs on, and the views our own SQL runs on."""
+    con = getattr(scope, which)
     names = ["memory_limit", "threads", "temp_directory", "enable_external_access", "python_enable_replacements",
              "lock_configuration"]
-    values = dict(scope.con.cursor().execute("SELECT name, value FROM duckdb_settings() WHERE list_contains(?, name)",
-                                             [names]).fetchall())
-    assert values["temp_directory"] == "" and values["threads"] == "2" and "GiB" not in values["memory_limit"]
+    values = dict(con.cursor().execute("SELECT name, value FROM duckdb_settings() WHERE list_contains(?, name)",
+                                       [names]).fetchall())
+    assert values["temp_directory"] == "" and values["threads"] == "2"
+    assert which == "con" or "GiB" not in values["memory_limit"]
     assert values["enable_external_access"] == values["python_enable_replacements"] == "false"
     assert values["lock_configuration"] == "true"
     with pytest.raises(duckdb.InvalidInputException, match="locked"):
-        scope.con.cursor().execute("SET memory_limit = '10GB'")
+        con.cursor().execute("SET memory_limit = '10GB'")
+
+
+def test_the_views_hold_only_this_listener(scope: ListenerScope) -> None:
+    """Our own SQL reads views over the snapshot: each holds this listener's rows only, tracks and artists too."""
+    for view in ("plays", "daily_listening", "listening_sessions", "listener_summary"):
+        assert scope.query(f"SELECT DISTINCT listener FROM {view}")[1] == [(LISTENER,)]
+    assert scope.query("SELECT count(*) FROM tracks")[1] == scope.run_select("SELECT count(*) FROM tracks")[1]
 
 
 ESCAPES = [
