@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import assistant.tools.music  # noqa: F401  (registers the tools)
 import assistant.tools.playlists  # noqa: F401
@@ -21,15 +22,13 @@ from assistant.offline import NameLists, ParseContext, Plan, guard, parse
 from assistant.scope import ListenerScope
 from assistant.sessions import ChatSessions
 from assistant.toolkit import ConversationState, ToolCall, ToolContext, call
-from serving.bundle import ServingBundle
 from serving.store import OperationalStore
+
+if TYPE_CHECKING:  # heavy (numpy, pandas, scipy): loaded only when a recommendation tool needs the model
+    from serving.bundle import ServingBundle
 
 MAX_MESSAGE = 4000
 OFFLINE = "offline"
-
-
-class UnknownListener(ValueError):
-    pass
 
 
 @dataclass
@@ -83,12 +82,7 @@ class Assistant:
         self.timeout = timeout
         self.today = today or datetime.now(UTC).date()
         self._bundle: ServingBundle | None = None
-        known = [r[0] for r in self.scope.con.execute("SELECT listener FROM wh.listeners ORDER BY 1").fetchall()]
-        if listener not in known:
-            self.scope.close()
-            raise UnknownListener(f"no listener {listener!r} in the warehouse; import their export first "
-                                  f"(listeners: {', '.join(known) or 'none yet'})")
-        self._others = {k.lower() for k in known if k != listener}
+        self._others = set(self.scope.other_listeners)
         self._names = NameLists(self.scope)
 
     def _bundle_once(self) -> ServingBundle | None:
@@ -125,7 +119,8 @@ class Assistant:
                    "Please ask in a shorter message. Nothing was done.")
             return
         parse_ctx = ParseContext(self.listener, self.scope, self.today, self._others, bool(ctx.state.items),
-                                 self._names, label=ctx.state.label, has_playlist=bool(ctx.state.playlist_id))
+                                 self._names, label=ctx.state.label, has_playlist=bool(ctx.state.playlist_id),
+                                 state=ctx.state)
         refusal = guard(message, parse_ctx)
         if refusal:
             yield refusal

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from assistant.periods import parse_period, within_history
+from assistant.followup import question_for
+from assistant.periods import parse_period
 from assistant.scope import ListenerScope
+from assistant.toolkit import ConversationState
+from assistant.tools.listening import names_for
 from assistant.vocabulary import ACTIVITY_WORDS, MOOD_WORDS
 from serving.playlist_export import FORMATS
 
@@ -27,6 +30,10 @@ WRITE_TARGETS = (r"\b(history|data|plays|account|everything|table|tables|databas
                  r"all|chats?|conversations?|warehouse|records?)\b")
 OTHERS = (r"\b(other (listeners?|users?|people)|someone else'?s?|every(one|body)'?s?|all (listeners|users)|"
           r"another (user|listener)|(his|her|their) (data|listening|history|plays))\b")
+# what the asking listener calls themself: never another listener's name, even if someone is called "my"
+OWN_WORDS = {"i", "me", "my", "mine", "myself", "we", "us", "our", "you", "your"}
+DETERMINERS = OWN_WORDS | {"the", "a", "an", "this", "that"}  # "my music's", "the top's": a thing, not a person
+LISTENING_VERBS = r"(?:listen|play|like|love|hear|stream|enjoy|prefer)\w*"
 NAME_AFTER = r"(?:called|named|titled)\s+[\"“']?(.+?)[\"”']?\s*[?.!]*$"
 HELP = ("I can answer questions about your listening (“what did I play most last March?”, “how many hours did I "
         "listen in 2023?”, “when do I listen most?”, “how many times did I play Daft Punk?”), recommend music "
@@ -84,6 +91,7 @@ class ParseContext:
     names: NameLists
     label: str = ""
     has_playlist: bool = False  # a playlist was used earlier in the conversation ("what's in it?")
+    state: ConversationState = field(default_factory=ConversationState)
 
 
 def guard(text: str, ctx: ParseContext) -> str:
@@ -95,10 +103,28 @@ def guard(text: str, ctx: ParseContext) -> str:
     if re.search(r"\bdelete\b.*\bplaylist\b|\bplaylist\b.*\bdelete\b", t):
         return ("I don't delete playlists from a chat; open the Playlists page and use “Delete playlist” there. "
                 "Nothing was changed.")
-    if re.search(OTHERS, t) or any(re.search(rf"\b{re.escape(o)}\b", t) for o in ctx.other_listeners):
+    if re.search(OTHERS, t) or any(_asks_about(t, other) for other in ctx.other_listeners):
         return (f"I can only see your own listening ({ctx.listener}); other listeners' data is not available to "
                 "this assistant.")
     return ""
+
+
+def _asks_about(t: str, name: str) -> bool:
+    """Whether the (lower-case) message asks for the data of the listener called `name`.
+
+    A listener may be called "top", "music" or "2024", so a name that reads as a word or a number counts only
+    when it is plainly a person's: possessive ("alex's plays", but not "my music's tempo") or the one who listens
+    ("what does alex play?"). A name no question would contain by accident (listener_04, dj.k) counts wherever it
+    stands as a word."""
+    if name in OWN_WORDS or re.fullmatch(r"\d+(?:s|st|nd|rd|th)?", name):
+        return False
+    n = re.escape(name)
+    if not re.fullmatch(r"[^\W\d_]+(?: [^\W\d_]+)*", name):
+        return bool(re.search(rf"(?<!\w){n}(?!\w)", t))
+    if re.search(rf"\b(?:does|did|do|has|would)\s+{n}\s+{LISTENING_VERBS}", t):
+        return True
+    possessives = re.finditer(rf"(?<!\w){n}['’]s(?!\w)", t)
+    return any((t[:m.start()].split() or [""])[-1] not in DETERMINERS for m in possessives)
 
 
 def parse(text: str, ctx: ParseContext) -> Plan:
@@ -111,7 +137,7 @@ def parse(text: str, ctx: ParseContext) -> Plan:
         return Plan(reply=HELP)
     if sql := re.match(r"^\s*(?:sql\s*:\s*)?((?:select|with)\b.+)$", message, re.IGNORECASE | re.DOTALL):
         return Plan(calls=[("sql_query", {"sql": sql[1]})])
-    for intent in (_explain, _playlist, _similar, _search, _recommend, _stats):
+    for intent in (_explain, _playlist, _similar, _audio, _listening, _search, _recommend):
         plan = intent(message, t, ctx)
         if plan is not None:
             return plan
@@ -122,7 +148,7 @@ def parse(text: str, ctx: ParseContext) -> Plan:
 
 def _positions(t: str) -> list[int]:
     """1-based positions a message refers to: "the second one", "3 and 5", "the first three", "the last one"."""
-    if m := re.search(r"\b(?:the )?first (two|three|four|five|six|seven|eight|nine|ten|\d+)\b(?! one)", t):
+    if m := re.search(r"\b(?:the )?(?:first|top) (two|three|four|five|six|seven|eight|nine|ten|\d+)\b(?! one)", t):
         return list(range(1, ORDINALS.get(m[1], int(m[1]) if m[1].isdigit() else 0) + 1))
     found = [ORDINALS.get(w, None) or int(re.sub(r"\D", "", w)) for w in
              re.findall(rf"(?:\bthe |\bnumber |#|\btrack |\bsong |\bnos?\.? |, |\band |^){_ORD}(?= one\b|\b)", t)]
@@ -171,7 +197,13 @@ def _playlist(message: str, t: str, ctx: ParseContext) -> Plan | None:
         if name:
             name = re.sub(rf"\s+(as|to)\s+(an?\s+)?{fmt}.*$", "", name, flags=re.IGNORECASE).strip() or None
         return Plan(calls=[("playlist_export", {"format": fmt, **({"playlist": name} if name else {})})])
-    if re.search(r"\b(make|turn|save|put|create|start)\b.*\bplaylist\b|\bsave (it|that|this|these|them)\b", t):
+    if m := re.match(r"^\s*(?:now |ok |okay |and |then )?(?:call|name|rename) (?:it|that|this|the playlist|that playlist)"
+                     r"\s+(?:to\s+|as\s+)?[\"“']?(.+?)[\"”']?\s*[?.!]*$", message, re.IGNORECASE):
+        return Plan(calls=[("playlist_rename", {"name": m[1]})])  # the playlist this conversation just made
+    if re.search(r"\b(make|turn|save|put|create|start)\b.*\bplaylist\b|\bsave (it|that|this|these|them)\b|"
+                 r"^\s*playlist (of|with|from)\b", t):
+        if plan := _playlist_of_query(message, ctx):
+            return plan
         name = _playlist_name(message, t) or (ctx.label or "Chat picks")
         unnamed = re.sub(NAME_AFTER, "", t)
         positions = _positions(unnamed)
@@ -210,6 +242,28 @@ def _playlist(message: str, t: str, ctx: ParseContext) -> Plan | None:
     return None
 
 
+def _playlist_of_query(message: str, ctx: ParseContext) -> Plan | None:
+    """ "make a playlist called Gym with my 10 most played kanye west songs": run the question, then make its
+    tracks the playlist. Only a question about "my" listening that does not point back at the last list."""
+    name = None
+    rest = message
+    if m := re.search(r"[,.]?\s*\b(?:call(?:ed)? it|name(?:d)? it|called|named|titled)\s+[\"“']?(.+?)[\"”']?"
+                      r"(?=\s+(?:with|of|from|using)\s+(?:my|the)\b|\s*[?.!]*$)", message, re.IGNORECASE):
+        name, rest = m[1].strip(), message[:m.start()] + " " + message[m.end():]
+    t = rest.lower()
+    back = (r"\b(those|these|them|that|it|this(?! (year|month|week|spring|summer|fall|autumn|winter))|"
+            r"the (first|top|last) )\b")
+    if not re.search(r"\bmy\b", t) or re.search(back, t):
+        return None
+    query = question_for(re.sub(r"\b(make|create|start|save|put)\b|\b(a |into a |as a )?playlist\b", " ", rest),
+                         names_for(ctx.scope), _anchor(ctx), None, [], [], [])
+    if query is None or query.group_by not in (None, "track") or query.compare:
+        return None
+    query.group_by, query.limit = "track", query.limit or 10
+    label = name or f"My top {query.limit} tracks"
+    return Plan(calls=[("listening_query", query.as_dict()), ("playlist_create", {"name": label})], label=label)
+
+
 def _known(text: str, names: dict[str, str], max_words: int = 8) -> str | None:
     """The longest known name (artist or track) that `text` contains, as the data spells it."""
     words = [w.strip("?!.,;:\"“”'()") for w in text.split()]
@@ -228,11 +282,13 @@ def _known(text: str, names: dict[str, str], max_words: int = 8) -> str | None:
 def _similar(message: str, t: str, ctx: ParseContext) -> Plan | None:
     m = re.search(r"\b(more like|similar to|sounds? like|songs like|tracks like|music like|artists like|"
                   r"something like|stuff like|like)\b\s*(.*)$", message, re.IGNORECASE)
-    if not m or (m[1].lower() == "like" and not re.search(r"\b(more|songs?|tracks?|music|something|artists?)\b", t)):
+    if not m or (m[1].lower() == "like"
+                 and not re.search(r"\b(more|songs?|tracks?|music|something|artists?|bands?)\b", t)):
         return None
     rest = m[2]
     positions = _positions(rest.lower())
-    wants_artists = bool(re.search(r"\bartists?\b|\bbands?\b", t))
+    # "songs like X by new artists" asks for songs: artists only when no songs, tracks or music are asked for
+    wants_artists = bool(re.search(r"\bartists?\b|\bbands?\b", t)) and not re.search(r"\b(songs?|tracks?|music)\b", t)
     if positions and ctx.has_items and not _known(rest, ctx.names.artists):
         return Plan(calls=[("similar_tracks", {"position": positions[0]})], label="more like that")
     if re.fullmatch(r"\s*(that|this|it|that one|this one)\s*[?.!]*\s*", rest.lower()) and ctx.has_items:
@@ -244,7 +300,9 @@ def _similar(message: str, t: str, ctx: ParseContext) -> Plan | None:
         name = f"{track} by {by[1]}" if by else track
         return Plan(calls=[("similar_tracks", {"track": name})], label=f"like {track}")
     if artist and wants_artists:
-        return Plan(calls=[("similar_artists", {"artist": artist})])
+        new = _constraints(t.replace(artist.lower(), " "), ctx).get("new_artists_only") or re.search(
+            r"\b(?:haven'?t|have not|never|not yet) (?:heard|listened|played)\b", t)  # "new artists like X"
+        return Plan(calls=[("similar_artists", {"artist": artist} | ({"new_artists_only": True} if new else {}))])
     if artist:
         plan = _recommend(message, t.replace(artist.lower(), " "), ctx, force=True)
         plan.calls[0][1]["like_artists"] = [artist]
@@ -341,63 +399,40 @@ def _recommend(message: str, t: str, ctx: ParseContext, force: bool = False) -> 
     return Plan(calls=[("recommend_tracks", args)], label=label)
 
 
-KINDS = [("genre", r"\bgenres?\b"), ("podcast", r"\b(podcasts?|shows?)\b"), ("album", r"\balbums?\b"),
-         ("artist", r"\b(artists?|bands?|singers?|musicians?|who)\b"), ("track", r"\b(songs?|tracks?|tunes?)\b")]
+OVERVIEW = ("plays", "hours", "distinct_tracks", "distinct_artists", "active_days")
 
 
-def _period_args(t: str, ctx: ParseContext) -> tuple[dict, str, str]:
-    """Tool arguments for the period the message names, a note if it had to move, and the text without it."""
-    period = parse_period(t, ctx.today)
-    if period is None:
-        return {}, "", t
-    rest = t[:period.span[0]] + t[period.span[1]:]
+def _anchor(ctx: ParseContext) -> date:
+    """Relative periods count back from the listener's last play: a history that ended in 2021 makes "last year"
+    2020, where counting from today would find nothing."""
     fresh = ctx.scope.freshness
-    if fresh.last_play is None:
-        return period.as_args(), "", rest
-    moved, note = within_history(period, fresh.first_play.date(), fresh.last_play.date())
-    # a period that could not move is reported by the tool itself ("you have no plays in 2025 ...")
-    return moved.as_args(), note if moved != period else "", rest
+    return fresh.last_play.date() if fresh.last_play else ctx.today
 
 
-def _stats(message: str, t: str, ctx: ParseContext) -> Plan | None:
-    period, note, rest = _period_args(t, ctx)
-    if re.search(r"\b(first|start(?:ed)?|last)\b.*\b(listen|hear|heard|play)", rest) or \
-            re.search(r"\bhow (many times|often)\b", rest):
-        name = _named(message, rest)
-        if name:
-            return Plan(calls=[("play_count", {"name": name, **period})], note=note)
-    if re.search(r"\b(when do i|what time|which (day|hour|month|year|weekday)|time of day|by hour|weekdays?|"
-                 r"day of the week|busiest|most active)\b", rest):
-        by = ("weekday" if re.search(r"\b(day|weekdays?|days)\b", rest) and "time of day" not in rest else
-              "month" if "month" in rest else "year" if "year" in rest else "hour")
-        return Plan(calls=[("listening_pattern", {"by": by, **period})], note=note)
-    if re.search(r"\b(energy|valence|danceab\w*|tempo|bpm|audio features?|how (happy|sad|energetic|upbeat)|"
-                 r"mood of my|my music sound|sound of my|coverage)\b", rest):
-        return Plan(calls=[("audio_profile", period)], note=note)
-    if re.search(r"\b(most|top|favou?rites?|biggest|best|played the most|listened to the most)\b", rest):
-        kind = next((k for k, pattern in KINDS if re.search(pattern, rest)), "track")
-        limit = re.search(r"\btop (\d{1,2})\b", rest)
-        args = {"kind": kind, **({"limit": int(limit[1])} if limit else {}), **period}
-        return Plan(calls=[("top_items", args)], note=note,
-                    label=f"top tracks {period.get('start', '')[:7]}".strip() if kind == "track" else "")
-    if re.search(r"\bhow (many|much)\b|\btotal\b|\bskip(s|ped|ping| rate)?\b|\bhours?\b|\bminutes\b|\bsummary\b|"
-                 r"\boverview\b|\bstats\b|\bstatistics\b|\babout my listening\b|\bmy listening\b", rest):
-        return Plan(calls=[("listening_totals", period)], note=note)
-    if period and re.search(r"\bwhat did i (listen|play)", rest):
-        return Plan(calls=[("top_items", {"kind": "track", **period})], note=note)
-    return None
-
-
-def _named(message: str, rest: str) -> str | None:
-    if m := re.search(r"[\"“]([^\"”]+)[\"”]", message):
-        return m[1].strip()
-    m = re.search(r"\b(?:play(?:ed)?|listen(?:ed)? to|hear(?:d)?|stream(?:ed)?|discover(?:ed)?)\s+(.+)$", rest)
-    if not m:
+def _audio(message: str, t: str, ctx: ParseContext) -> Plan | None:
+    """How the listener's own music sounds ("how energetic is my music?"); "tracks around 128 bpm" is a request."""
+    if not re.search(r"\b(my|i)\b", t) or re.search(r"\b(recommend|suggest|find|give me|play me)\b", t):
         return None
-    name = re.sub(r"^(the (song|track|artist|band|album|podcast)|songs by|music by|by)\s+", "", m[1].strip())
-    name = re.sub(r"\s*(\bfor the first time\b|\bfirst\b|\bthe most\b|\bmost\b)?\s*[?.!]*\s*$", "", name).strip()
-    if name in ("", "music", "anything", "it", "that"):
+    if not re.search(r"\b(energy|valence|danceab\w*|tempo|bpm|audio features?|how (happy|sad|energetic|upbeat) is|"
+                     r"mood of my|my music sound|sound of my)\b", t):
         return None
-    # the original spelling: names are matched case-insensitively, but shown as typed
-    start = message.lower().find(name)
-    return message[start:start + len(name)] if start >= 0 else name
+    period = parse_period(t, _anchor(ctx))
+    return Plan(calls=[("audio_profile", period.as_args() if period else {})])
+
+
+def _listening(message: str, t: str, ctx: ParseContext) -> Plan | None:
+    """A question about the listener's own listening, or a follow-up to the last one, as one `listening_query`."""
+    state = ctx.state
+    if re.search(r"\b(overview|summary|stats|statistics)\b", t) and not re.search(r"\b(top|most|by)\b", t):
+        period = parse_period(t, _anchor(ctx))
+        dates = period.as_args() | {"period_label": period.label} if period else {}
+        return Plan(calls=[("listening_query", {"measure": m, **dates}) for m in OVERVIEW])
+    query = question_for(message, names_for(ctx.scope), _anchor(ctx), state.query, state.items, state.mentioned,
+                         _positions(t) or [1])
+    if query is None:
+        return None
+    return Plan(calls=[("listening_query", query.as_dict())], label=_label(query))
+
+
+def _label(query) -> str:
+    return f"top {query.group_by}s" if query.group_by in ("track", "artist") else ""

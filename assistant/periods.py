@@ -1,7 +1,8 @@
 """Time periods in plain words ("last March", "in 2023", "the last 30 days") as inclusive date ranges.
 
-Relative periods are resolved against `today`. Listening histories often end long before today, so the stats tools
-move a period that falls wholly outside the listener's history to the most recent one like it inside it, and say so.
+Relative periods are resolved against `today`, which the assistant sets to the listener's last play: histories often
+end long before the real today, and "last year" means the year before the history's last one (the convention of
+tests/chat_eval_v2.yaml). Seasons are meteorological; holidays ("christmas day 2023") are single days.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from datetime import date, timedelta
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
-SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11)}
+SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 14)}
+HOLIDAYS = {"christmas day": (12, 25), "christmas eve": (12, 24), "christmas": (12, 25), "new year's eve": (12, 31),
+            "new years eve": (12, 31), "new year's day": (1, 1), "new years day": (1, 1), "halloween": (10, 31),
+            "valentine's day": (2, 14), "valentines day": (2, 14)}
+_HOLIDAY = "(" + "|".join(sorted(map(re.escape, HOLIDAYS), key=len, reverse=True)) + ")"
 _MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
 _UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
@@ -23,16 +28,15 @@ class Period:
     start: date
     end: date
     label: str
-    shift: str = ""  # "month:3", "season:summer": a period that recurs yearly, so it can move into the history
     span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the text names it
 
     def as_args(self) -> dict:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
-def _month(year: int, month: int) -> Period:
+def month_period(year: int, month: int) -> Period:
     last = calendar.monthrange(year, month)[1]
-    return Period(date(year, month, 1), date(year, month, last), f"{calendar.month_name[month]} {year}", f"month:{month}")
+    return Period(date(year, month, 1), date(year, month, last), f"{calendar.month_name[month]} {year}")
 
 
 def _year(year: int) -> Period:
@@ -40,8 +44,17 @@ def _year(year: int) -> Period:
 
 
 def _season(year: int, name: str) -> Period:
+    """Meteorological seasons; winter 2023 is December 2023 to February 2024."""
     first, last = SEASONS[name]
-    return Period(date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1]), f"{name} {year}", f"season:{name}")
+    end_year, end_month = (year + 1, last - 12) if last > 12 else (year, last)
+    end = date(end_year, end_month, calendar.monthrange(end_year, end_month)[1])
+    return Period(date(year, first, 1), end, f"{name} {year}")
+
+
+def _year_of(text: str) -> int:
+    """'2019', "'19" or '19' as a year (two digits are this century's up to 49)."""
+    digits = text.strip("'’")
+    return int(digits) if len(digits) == 4 else (2000 if int(digits) < 50 else 1900) + int(digits)
 
 
 def parse_period(text: str, today: date) -> Period | None:
@@ -60,16 +73,26 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
     if m := re.search(r"\bsince (\d{4})\b", t):
         return Period(date(int(m[1]), 1, 1), today, f"since {m[1]}"), m
     if m := re.search(rf"\b{_MONTH}\.? (?:of )?(\d{{4}})\b", t):
-        return _month(int(m[2]), MONTHS[m[1][:3]]), m
-    if m := re.search(r"\b(spring|summer|autumn|fall) (?:of )?(\d{4})\b", t):
-        return _season(int(m[2]), m[1]), m
+        return month_period(int(m[2]), MONTHS[m[1][:3]]), m
+    if m := re.search(rf"\b{_HOLIDAY},? (?:of )?(\d{{4}})\b", t):
+        day = date(int(m[2]), *HOLIDAYS[m[1]])
+        return Period(day, day, f"{m[1]} {m[2]} ({day:%-d %B %Y})"), m
+    if m := re.search(r"\b(spring|summer|autumn|fall|winter),? (?:of )?(\d{4}|['’]\d{2})\b", t):
+        return _season(_year_of(m[2]), m[1]), m
+    if m := re.search(r"\b(?:in )?(\d{4}) so far\b", t):
+        return Period(date(int(m[1]), 1, 1), today, f"{m[1]} so far"), m
+    if m := re.search(r"\b(?:over |in |during )?(?:the )?past (day|week|month|year)\b", t):
+        days = _UNITS[m[1]] if m[1] != "year" else 365
+        return Period(today - timedelta(days=days), today, f"the past {m[1]}"), m
+    if m := re.search(r"\b(lately|recently|these days)\b", t):
+        return Period(today - timedelta(days=30), today, "the last 30 days"), m
     if m := re.search(rf"\b(last|this|in|during|for) {_MONTH}\b", t):
         month = MONTHS[m[2][:3]]
         year = today.year if (m[1] == "this" or month < today.month) else today.year - 1
         if m[1] == "this" and month > today.month:
             year -= 1
-        return _month(year, month), m
-    if m := re.search(r"\b(last|this) (spring|summer|autumn|fall)\b", t):
+        return month_period(year, month), m
+    if m := re.search(r"\b(last|this) (spring|summer|autumn|fall|winter)\b", t):
         first = SEASONS[m[2]][0]
         year = today.year if today.month > SEASONS[m[2]][1] or (m[1] == "this" and today.month >= first) else today.year - 1
         return _season(year, m[2]), m
@@ -86,7 +109,7 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
         return Period(date(today.year, 1, 1), today, f"{today.year} so far"), m
     if m := re.search(r"\blast month\b", t):
         first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        return _month(first.year, first.month), m
+        return month_period(first.year, first.month), m
     if m := re.search(r"\bthis month\b", t):
         return Period(today.replace(day=1), today, f"{calendar.month_name[today.month]} {today.year} so far"), m
     if m := re.search(r"\b(last|past) week\b", t):
@@ -96,18 +119,8 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
         return Period(day, day, day.isoformat()), m
     if m := re.search(r"\btoday\b", t):
         return Period(today, today, today.isoformat()), m
+    if m := re.search(r"(?<![\w$#-])(\d{4})\b(?! (?:songs|tracks|plays|times))", t):
+        year = int(m[1])  # a bare year ("and 2026?"): only a plausible one
+        if 1990 <= year <= today.year + 1:
+            return _year(year), m
     return None
-
-
-def within_history(period: Period, first: date, last: date) -> tuple[Period, str]:
-    """`period`, or the most recent like it inside [first, last] when it misses the history entirely (with a note)."""
-    if period.end >= first and period.start <= last:
-        return period, ""
-    note = f"You have no plays in {period.label}: your history runs from {first:%-d %B %Y} to {last:%-d %B %Y}."
-    if period.shift and period.start > last:
-        kind, value = period.shift.split(":")
-        year = last.year if (period.start.month, period.start.day) <= (last.month, last.day) else last.year - 1
-        moved = _month(year, int(value)) if kind == "month" else _season(year, value)
-        if moved.end >= first:
-            return moved, note + f" Showing {moved.label}, the latest in your history."
-    return period, note

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.scope import ListenerScope
-from serving.bundle import ServingBundle
 from serving.playlists import Playlists
 from serving.store import OperationalStore
+
+if TYPE_CHECKING:  # numpy, pandas and scipy come with it: only recommendation tools load a bundle
+    from serving.bundle import ServingBundle
 
 SHOWN_ROWS = 25  # rows kept with a recorded call; the full result stays in the tool's summary
 
@@ -56,18 +58,24 @@ class ToolCall:
 
 @dataclass
 class ConversationState:
-    """What follow-ups refer to: the last list shown and the playlist last touched. Kept with the session."""
+    """What follow-ups refer to: the last list shown (stats or recommendations), the playlist last touched and the
+    last listening question's slots (`ListeningQuery.as_dict`), which a short follow-up changes one at a time.
+    Kept with the session."""
     items: list[dict] = field(default_factory=list)
     playlist_id: str | None = None
     label: str = ""  # what the last list is ("upbeat for run"): the default name of a playlist made from it
+    query: dict | None = None
+    mentioned: list[dict] = field(default_factory=list)  # the last names asked about ("which one did I play more?")
 
     def as_dict(self) -> dict:
-        return {"items": self.items, "playlist_id": self.playlist_id, "label": self.label}
+        return {"items": self.items, "playlist_id": self.playlist_id, "label": self.label, "query": self.query,
+                "mentioned": self.mentioned}
 
     @classmethod
     def from_dict(cls, doc: dict | None) -> ConversationState:
         doc = doc or {}
-        return cls(items=list(doc.get("items") or []), playlist_id=doc.get("playlist_id"), label=doc.get("label", ""))
+        return cls(items=list(doc.get("items") or []), playlist_id=doc.get("playlist_id"), label=doc.get("label", ""),
+                   query=doc.get("query"), mentioned=list(doc.get("mentioned") or []))
 
 
 @dataclass

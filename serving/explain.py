@@ -8,12 +8,16 @@ Content evidence: the audio features where a track sits closest to the listener'
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # imported where used: the stats tools need only times(), and start faster without numpy
+    import numpy as np
 
 
 def strongest_link(item_item: np.ndarray, kept: np.ndarray, plays: dict[int, float], target: int) -> tuple[int, float]:
     """The listener's artist (column) that pushes `target` up most: log plays x item-item weight. (-1, 0) if none."""
+    import numpy as np
+
     where = np.searchsorted(kept, target)
     if where >= len(kept) or kept[where] != target or not plays:
         return -1, 0.0
@@ -40,6 +44,8 @@ def times(count: float) -> str:
 
 
 def closest_features(track: dict, reference: dict, spread: dict[str, float], k: int = 2) -> list[str]:
+    import numpy as np
+
     distances = {f: abs(track[f] - reference[f]) / (spread.get(f) or 1.0) for f in spread
                  if track.get(f) is not None and reference.get(f) is not None
                  and not (np.isnan(track[f]) or np.isnan(reference[f]))}

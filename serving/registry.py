@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from serving.bundle import ServingBundle
+if TYPE_CHECKING:  # unpickling imports it; the chat's stats path never loads a bundle
+    from serving.bundle import ServingBundle
 
 CANDIDATE, SERVED = "candidate.pkl", "served.pkl"
 

@@ -33,13 +33,15 @@ class Constraints:
     new_artists_only: bool = False  # discovery: leave out every artist the listener has played
 
 
-def recommend_artists(bundle: ServingBundle, listener: str, n: int = 20,
-                      blocked: set[str] = frozenset()) -> pd.DataFrame:
+def recommend_artists(bundle: ServingBundle, listener: str, n: int = 20, blocked: set[str] = frozenset(),
+                      exclude_artists: set[str] = frozenset()) -> pd.DataFrame:
+    """Artists the listener has not played. `exclude_artists` (any case) also leaves out artists played since the
+    model was trained, or that its play rule did not count: the warehouse's plays, not the model's."""
     scores = bundle.artist_scores[listener].copy()
     plays = bundle.listener_artist_plays.get(listener, {})
     scores[list(plays)] = -np.inf
-    blocked_columns = [i for i, name in enumerate(bundle.items) if name in {b.lower() for b in blocked}]
-    scores[blocked_columns] = -np.inf
+    unwanted = {a.lower() for a in set(blocked) | set(exclude_artists)}
+    scores[[i for i, name in enumerate(bundle.items) if str(name).lower() in unwanted]] = -np.inf
     top = _top(scores, n)
     weights = bundle.params.get("weights", {})
     parts = {name: np.maximum(weights.get(name, 0) * z[top], 0) for name, z in bundle.artist_shares[listener].items()}

@@ -58,30 +58,41 @@ def test_stats_answers_match_independent_sql(home: Path) -> None:
     artist, plays = _sql(home, "SELECT artist_name, count(*) FROM plays WHERE listener = 'listener_d' AND "
                                "content_type IN ('music', 'video') GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1")[0]
     answer = bot.reply("who are my top artists?").collect()
-    assert [c.name for c in answer.tool_calls] == ["top_items"]
-    assert answer.tool_calls[0].arguments == {"kind": "artist"}
-    assert f"1. {artist} ({plays:,} play" in answer.text
+    assert [c.name for c in answer.tool_calls] == ["listening_query"]
+    assert answer.tool_calls[0].arguments == {"group_by": "artist", "limit": 10}
+    assert f"1. {artist}: {plays:,} play" in answer.text
     assert "SELECT" in answer.tool_calls[0].query and answer.tool_calls[0].freshness.startswith("your listening up to")
 
-    total, = _sql(home, "SELECT count(*) FROM plays WHERE listener = 'listener_d' AND year(ts) = 2024")[0]
+    hours, = _sql(home, "SELECT sum(ms_played) / 3.6e6 FROM plays WHERE listener = 'listener_d' AND year(ts) = 2024")[0]
     answer = bot.reply("how much did I listen in 2024?").collect()
-    assert answer.tool_calls[0].arguments == {"start": "2024-01-01", "end": "2024-12-31"}
-    assert f"{total:,} plays" in answer.text
+    assert answer.tool_calls[0].arguments == {"measure": "hours", "start": "2024-01-01", "end": "2024-12-31",
+                                              "period_label": "2024"}
+    assert f"{hours:,.1f} hours" in answer.text or f"{hours * 60:,.0f} minutes" in answer.text
 
     answer = bot.reply(f"how many times did I play {artist.upper()}?").collect()
-    first, = _sql(home, "SELECT min(ts) FROM plays WHERE listener = 'listener_d' AND artist_name = ?", [artist])[0]
-    assert f"{plays:,} times" in answer.text or (plays == 1 and "once" in answer.text)
+    music, = _sql(home, "SELECT count(*) FROM plays WHERE listener = 'listener_d' AND artist_name = ? AND "
+                        "content_type = 'music'", [artist])[0]
+    assert answer.tool_calls[0].arguments == {"artists": [artist]}  # the data's spelling, whatever was typed
+    assert f"by {artist}: {music:,} play" in answer.text
+    first, = _sql(home, "SELECT min(ts) FROM plays WHERE listener = 'listener_d' AND artist_name = ? AND "
+                        "content_type = 'music'", [artist])[0]
+    answer = bot.reply("and when did I first play them?", answer.session_id).collect()
     assert f"{first:%-d %B %Y}" in answer.text
 
 
-def test_a_period_outside_the_history_moves_into_it_and_says_so(home: Path) -> None:
+def test_relative_periods_count_back_from_the_last_play(home: Path) -> None:
+    last, = _sql(home, "SELECT max(ts) FROM plays WHERE listener = 'listener_d'")[0]
+    year = last.year if last.month > 10 else last.year - 1  # the October before the history ends, not today's
     answer = _bot(home).reply("what did I play most last October?").collect()
-    assert answer.tool_calls[0].arguments == {"kind": "track", "start": "2023-10-01", "end": "2023-10-31"}
-    assert "no plays in October 2026" in answer.text and "Showing October 2023" in answer.text
-    top, = _sql(home, "SELECT track_name FROM plays WHERE listener = 'listener_d' AND ts::DATE BETWEEN '2023-10-01' "
-                      "AND '2023-10-31' AND content_type IN ('music','video') GROUP BY track_name, artist_name "
-                      "ORDER BY count(*) DESC, sum(ms_played) DESC, track_name, artist_name LIMIT 1")[0]
+    arguments = answer.tool_calls[0].arguments
+    assert (arguments["start"], arguments["end"]) == (f"{year}-10-01", f"{year}-10-31")
+    assert f"October {year}" in answer.text
+    top, = _sql(home, f"SELECT track_name FROM plays WHERE listener = 'listener_d' AND ts::DATE BETWEEN "
+                      f"'{year}-10-01' AND '{year}-10-31' AND content_type = 'music' GROUP BY track_name, "
+                      "artist_name ORDER BY count(*) DESC, track_name, artist_name LIMIT 1")[0]
     assert f"1. {top} — " in answer.text
+    nothing = _bot(home).reply("how many hours did I listen in 1999?").collect()
+    assert "no plays" in nothing.text and "Your history runs from" in nothing.text
 
 
 def test_follow_ups_reasons_and_a_playlist_exported_and_parsed_back(home: Path) -> None:
@@ -176,7 +187,7 @@ def test_abuse_writes_nothing_leaks_nothing_and_gets_a_plain_answer(home: Path) 
             assert all(r.get("listener") in (None, "listener_d") for r in used.rows), message
     assert "can't delete" in answers[0].text and "can't delete" in answers[1].text
     assert "only see your own listening" in answers[4].text and "only see your own listening" in answers[5].text
-    assert answers[2].tool_calls[0].arguments["name"] == "Robert' OR '1'='1"  # a value, bound as a parameter
+    assert answers[2].tool_calls[0].arguments["artists"] == ["Robert' OR '1'='1"]  # a value, bound as a parameter
     assert "no plays of" in answers[2].text and "can't delete" in answers[3].text
     assert "only see your own listening" in answers[6].text and not answers[6].tool_calls
     assert answers[7].tool_calls[0].error.startswith("query not run: there is no table 'wh.plays'")
@@ -190,11 +201,11 @@ def test_sessions_resume_with_their_state_and_stay_with_their_listener(home: Pat
     first = _bot(home).reply("top songs").collect()
     resumed = _bot(home).reply("why the first one?", first.session_id).collect()  # a new process, same session
     assert resumed.session_id == first.session_id
-    assert first.tool_calls[0].rows[0]["track_name"] in resumed.text
+    assert first.tool_calls[0].rows[0]["name"] in resumed.text
     sessions = ChatSessions(OperationalStore.connect(None, home))
     doc = sessions.get("listener_d", first.session_id)
     assert [m["role"] for m in doc["messages"]] == ["user", "assistant"] * 2
-    assert doc["provider"] == "offline" and doc["messages"][1]["tool_calls"][0]["name"] == "top_items"
+    assert doc["provider"] == "offline" and doc["messages"][1]["tool_calls"][0]["name"] == "listening_query"
     assert all(m["at"].tzinfo is not None for m in doc["messages"])
     sessions.rate("listener_d", first.session_id, 1, "up")
     assert sessions.get("listener_d", first.session_id)["messages"][1]["rating"] == "up"
@@ -215,12 +226,12 @@ def test_cli_chat_prints_json_and_continues_a_session(home: Path) -> None:
                   str(home / "wh.duckdb"))
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert answer["provider"] == "offline" and answer["tool_calls"][0]["name"] == "top_items"
-    assert answer["tool_calls"][0]["arguments"] == {"kind": "artist", "limit": 3}
-    assert answer["tool_calls"][0]["rows"][0]["artist_name"] in answer["answer"]
+    assert answer["provider"] == "offline" and answer["tool_calls"][0]["name"] == "listening_query"
+    assert answer["tool_calls"][0]["arguments"] == {"group_by": "artist", "limit": 3}
+    assert answer["tool_calls"][0]["rows"][0]["name"] in answer["answer"]
     follow = _cli(home, "--listener", "listener_d", "--message", "top songs in October 2023", "--session",
                   answer["session_id"])
-    assert follow.returncode == 0 and "Your top tracks in October 2023" in follow.stdout
+    assert follow.returncode == 0 and "tracks by plays (music, October 2023)" in follow.stdout
     assert f"--session {answer['session_id']}" in follow.stderr
     unknown = _cli(home, "--listener", "nobody", "--message", "hi")
     assert unknown.returncode == 2 and "no listener 'nobody'" in unknown.stderr
@@ -234,7 +245,7 @@ def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_llm_tool_calls_and_streaming_over_http(home: Path, api_key) -> None:
-    script = [{"tool_calls": [("top_items", {"kind": "artist", "limit": 3})]},
+    script = [{"tool_calls": [("listening_query", {"group_by": "artist", "limit": 3})]},
               {"content": "Your most played artists are listed above."}]
     with ScriptedOpenAI(script) as server:
         bot = _bot(home, providers=[Provider("openai/scripted", server.url)])
@@ -243,19 +254,47 @@ def test_llm_tool_calls_and_streaming_over_http(home: Path, api_key) -> None:
     answer = reply.answer
     assert "".join(streamed).strip() == answer.text == "Your most played artists are listed above."
     assert (answer.provider, answer.model) == ("openai", "openai/scripted")
-    assert [c.name for c in answer.tool_calls] == ["top_items"] and answer.tool_calls[0].rows
+    assert [c.name for c in answer.tool_calls] == ["listening_query"] and answer.tool_calls[0].rows
     first, second = server.requests
-    assert first["stream"] is True and {t["function"]["name"] for t in first["tools"]} >= {"top_items", "explain"}
+    assert first["stream"] is True and {t["function"]["name"] for t in first["tools"]} >= {"listening_query", "explain"}
     assert first["messages"][0]["role"] == "system" and "listener_d" in first["messages"][0]["content"]
     tool_result = json.loads(second["messages"][-1]["content"])
-    assert second["messages"][-1]["role"] == "tool" and tool_result["rows"][0]["artist_name"]
+    assert second["messages"][-1]["role"] == "tool" and tool_result["rows"][0]["name"]
+
+
+def test_the_llm_fills_the_same_slots_as_the_offline_parser_and_follows_up(home: Path, api_key) -> None:
+    offline = _bot(home).reply("my top 3 songs").collect().tool_calls[0]
+    assert (offline.name, offline.arguments) == ("listening_query",
+                                                 {"group_by": "track", "content_type": "music", "limit": 3})
+    artist, = _sql(home, "SELECT artist_name FROM plays WHERE listener = 'listener_d' AND content_type = 'music' "
+                         "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+    hours, = _sql(home, "SELECT sum(ms_played) / 3.6e6 FROM plays WHERE listener = 'listener_d' AND "
+                        "content_type = 'music' AND artist_name = ?", [artist])[0]
+    script = [{"tool_calls": [("listening_query", offline.arguments)]}, {"content": "Your top 3 are above."},
+              # the model writes the name its own way; the tool matches it to the listener's spelling
+              {"tool_calls": [("listening_query", {"measure": "hours", "artists": [artist.upper()]})]},
+              {"content": "That many hours."}]
+    with ScriptedOpenAI(script) as server:
+        bot = _bot(home, providers=[Provider("openai/scripted", server.url)])
+        first = bot.reply("my top 3 songs").collect()
+        follow = bot.reply(f"how many hours of {artist}?", first.session_id).collect()
+    assert first.tool_calls[0].summary == offline.summary  # the same plan gives the same answer, whoever made it
+    assert follow.tool_calls[0].rows[0]["value"] == pytest.approx(hours)
+    assert f"by {artist}" in follow.tool_calls[0].summary
+    described = {t["function"]["name"]: t["function"] for t in server.requests[0]["tools"]}["listening_query"]
+    assert {"measure", "group_by", "artists", "compare", "start"} <= set(described["parameters"]["properties"])
+    assert [m["content"] for m in server.requests[2]["messages"] if m["role"] == "user"] == [
+        "my top 3 songs", f"how many hours of {artist}?"]
+    state = ChatSessions(OperationalStore.connect(None, home)).get("listener_d", first.session_id)["state"]
+    assert state["query"] == {"measure": "hours", "artists": [artist]} and state["items"][0]["track_name"]
 
 
 def test_a_failing_or_slow_provider_falls_back_without_losing_the_conversation(home: Path, api_key) -> None:
     with ScriptedOpenAI([{"content": "Hello, I can help with your listening."}]) as early:
         session = _bot(home, providers=[Provider("openai/early", early.url)]).reply("hello").collect().session_id
     with ScriptedOpenAI([{"status": 500}]) as broken, ScriptedOpenAI([{"delay": 3}]) as slow, \
-            ScriptedOpenAI([{"tool_calls": [("listening_totals", {})]}, {"content": "You listened a lot."}]) as good:
+            ScriptedOpenAI([{"tool_calls": [("listening_query", {"measure": "hours"})]},
+                            {"content": "You listened a lot."}]) as good:
         chain = [Provider("openai/broken", broken.url), Provider("openai/slow", slow.url),
                  Provider("openai/good", good.url)]
         answer = _bot(home, providers=chain, timeout=1).reply("how much did I listen?", session).collect()
@@ -270,14 +309,15 @@ def test_a_failing_or_slow_provider_falls_back_without_losing_the_conversation(h
 
 def test_tool_results_from_a_failed_provider_carry_over_and_all_down_means_offline(home: Path, api_key) -> None:
     with ScriptedOpenAI([{"tool_calls": [("sql_query", {"sql": "DROP TABLE plays"}),
-                                         ("top_items", {"kind": "everything"})]}, {"status": 500}]) as flaky, \
+                                         ("listening_query", {"group_by": "everything"})]},
+                         {"status": 500}]) as flaky, \
             ScriptedOpenAI([{"content": "Neither of those worked."}]) as backup:
         before = fingerprint(home / "wh.duckdb")
         answer = _bot(home, providers=[Provider("openai/flaky", flaky.url),
                                        Provider("openai/backup", backup.url)]).reply("drop it").collect()
     assert fingerprint(home / "wh.duckdb") == before
     assert answer.tool_calls[0].error.startswith("query not run: only SELECT")
-    assert answer.tool_calls[1].error == "top_items.kind must be one of artist, track, album, genre, podcast"
+    assert answer.tool_calls[1].error.startswith("listening_query.group_by must be one of artist, track")
     carried = [m for m in backup.requests[0]["messages"] if m["role"] == "tool"]
     assert len(carried) == 2 and "error" in json.loads(carried[0]["content"])
     with ScriptedOpenAI([{"status": 500}]) as down:

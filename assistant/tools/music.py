@@ -1,12 +1,15 @@
 """Catalog search, recommendations with constraints, similar tracks and artists, and why an item was recommended.
 
 Recommendations come from the served model through `serving.requests`, with the listener's dislikes and never-again
-items left out, exactly as on the For you page.
+items left out, exactly as on the For you page. numpy and `serving.requests` (pandas, scipy) are imported inside the
+tools that use them: registering these tools must not slow a chat that only asks about its listening.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant.toolkit import (
     BOOLEAN,
@@ -23,12 +26,11 @@ from assistant.toolkit import (
 )
 from assistant.vocabulary import ACTIVITIES, MOODS, describe_ranges, feature_ranges
 from serving.explain import times
-from serving.requests import (
-    Constraints,
-    recommend_artists,
-    recommend_tracks,
-    similar_to_rows,
-)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from serving.bundle import ServingBundle
 
 TRACK_COLUMNS = ["rank", "track_id", "track_name", "artist_name", "genre", "release_year", "energy", "valence",
                  "tempo", "score", "share_collaborative", "share_content", "explanation"]
@@ -51,8 +53,39 @@ def _coverage(ctx: ToolContext) -> str:
     return f"tracks come from the {len(bundle.tracks):,} catalog tracks with audio features; {taste}"
 
 
+@dataclass(frozen=True)
+class Heard:
+    """What the listener has played, from the warehouse rather than the model: plays imported after the last
+    training, and plays the model's confidence ignores (skips, seconds-long plays), are still plays."""
+    artists: dict[str, int]  # lower-case name -> plays: the catalog and the export may spell one artist differently
+    tracks: frozenset[str]   # catalog track ids played, by id or by title and artist
+
+    def credits(self, bundle: ServingBundle) -> set[str]:
+        """Catalog artist credits (lower-case) naming a played artist, alone or beside others: a track by "Frank
+        Sinatra, Count Basie" is not by a new artist for a listener who plays Frank Sinatra."""
+        return {credit for credit in set(bundle.artist_lower) if credit in self.artists
+                or any(part.strip() in self.artists for part in re.split(r"[,;]", credit))}
+
+
+def heard(ctx: ToolContext, bundle: ServingBundle) -> Heard:
+    _, artists = ctx.scope.query("SELECT lower(artist_name), count(*) FROM plays WHERE artist_name IS NOT NULL "
+                                 "GROUP BY 1", limit=10_000_000)
+    _, played = ctx.scope.query("SELECT DISTINCT track_id, lower(track_name), lower(artist_name) FROM plays "
+                                "WHERE track_id IS NOT NULL OR track_name IS NOT NULL", limit=10_000_000)
+    ids = {track_id for track_id, _, _ in played if track_id}
+    titles = {f"{title}\x1f{artist}" for _, title, artist in played if title and artist}
+    if titles:
+        import numpy as np
+
+        keys = (bundle.tracks["track_name"].str.lower().fillna("") + "\x1f" + bundle.artist_lower).to_numpy()
+        ids |= set(bundle.tracks["track_id"].to_numpy()[np.isin(keys, list(titles))])
+    return Heard(dict(artists), frozenset(ids))
+
+
 def _catalog_rows(ctx: ToolContext, name: str) -> np.ndarray:
     """Catalog rows for a track name, "title by artist" or "title - artist" (case-insensitive)."""
+    import numpy as np
+
     tracks = ctx.require_bundle().tracks
     lowered = name.lower().strip()
     titles = tracks["track_name"].str.lower().to_numpy()
@@ -102,6 +135,8 @@ def search_catalog(ctx: ToolContext, args: dict) -> ToolResult:
       new_artists_only=BOOLEAN | {"description": "only artists the listener has never played"},
       n=integer("how many", 1, 50))
 def recommend_tracks_tool(ctx: ToolContext, args: dict) -> ToolResult:
+    from serving.requests import Constraints, recommend_tracks
+
     bundle = ctx.require_bundle()
     ranges = feature_ranges(args.get("mood"), args.get("activity"))
     if "tempo_min" in args or "tempo_max" in args:
@@ -117,11 +152,15 @@ def recommend_tracks_tool(ctx: ToolContext, args: dict) -> ToolResult:
     if unknown:
         raise ToolError(f"the catalog has no tracks by {', '.join(unknown)}, so I cannot match their sound")
     years = (args.get("year_from", 1900), args.get("year_to", 2100)) if {"year_from", "year_to"} & set(args) else None
+    played = heard(ctx, bundle)
+    new_only = args.get("new_artists_only", False)
+    not_new = frozenset(played.artists) | played.credits(bundle) if new_only else frozenset()
     constraints = Constraints(
         valence=ranges.get("valence"), energy=ranges.get("energy"), tempo=ranges.get("tempo"),
         danceability=ranges.get("danceability"), years=years, genres=tuple(args.get("genres", ())),
         seed_tracks=tuple(seeds), seed_artists=tuple(args.get("like_artists", ())),
-        new_artists_only=args.get("new_artists_only", False))
+        exclude_tracks=played.tracks, exclude_artists=not_new,
+        new_artists_only=new_only)
     blocked = ctx.store.blocked(ctx.listener)
     recs = recommend_tracks(bundle, ctx.listener, constraints, n=args.get("n", 10),
                             blocked_tracks=blocked["track"], blocked_artists=blocked["artist"])
@@ -133,9 +172,9 @@ def recommend_tracks_tool(ctx: ToolContext, args: dict) -> ToolResult:
         if args.get("like_artists") or args.get("like_tracks") else "",
         "only artists you have never played" if args.get("new_artists_only") else ""]))
     if recs.empty:
-        return ToolResult(summary=f"Nothing in the catalog matches all of that ({wanted}) among tracks you have not "
-                                  "played. Loosen a constraint: a wider tempo, another genre or no mood.",
-                          coverage=_coverage(ctx))
+        among = "tracks by artists you have never played" if new_only else "tracks you have not played"
+        return ToolResult(summary=f"Nothing in the catalog matches all of that ({wanted}) among {among}. Loosen a "
+                                  "constraint: a wider tempo, another genre or no mood.", coverage=_coverage(ctx))
     rows = [{c: r.get(c) for c in TRACK_COLUMNS} | {"track_id": r["item_id"]} for r in recs.to_dict("records")]
     tracks = bundle.tracks.set_index("track_id")
     for row in rows:
@@ -149,8 +188,14 @@ def recommend_tracks_tool(ctx: ToolContext, args: dict) -> ToolResult:
 @tool("recommend_artists", "Recommend artists the listener has never played, each with the evidence behind it.",
       uses_model=True, n=integer("how many", 1, 50))
 def recommend_artists_tool(ctx: ToolContext, args: dict) -> ToolResult:
+    from serving.requests import recommend_artists
+
     bundle = ctx.require_bundle()
-    recs = recommend_artists(bundle, ctx.listener, args.get("n", 10), blocked=ctx.store.blocked(ctx.listener)["artist"])
+    recs = recommend_artists(bundle, ctx.listener, args.get("n", 10), blocked=ctx.store.blocked(ctx.listener)["artist"],
+                             exclude_artists=set(heard(ctx, bundle).artists))
+    if recs.empty:
+        return ToolResult(summary="I have no artists left to suggest: every artist the model knows is one you have "
+                                  "already played or turned down.")
     rows = [{"rank": r["rank"], "artist_name": r["artist_name"], "score": r["score"], "explanation": r["explanation"]}
             for r in recs.to_dict("records")]
     listing = numbered(f"{r['rank']}. {r['artist_name']}: {r['explanation']}" for r in rows)
@@ -163,6 +208,10 @@ def recommend_artists_tool(ctx: ToolContext, args: dict) -> ToolResult:
       uses_model=True, track=string("title, or 'title by artist'"), position=integer("1-based position", 1, 100),
       n=integer("how many", 1, 50))
 def similar_tracks_tool(ctx: ToolContext, args: dict) -> ToolResult:
+    import numpy as np
+
+    from serving.requests import similar_to_rows
+
     bundle = ctx.require_bundle()
     if "position" in args:
         seed = resolve_positions(ctx, [args["position"]])[0]
@@ -189,7 +238,8 @@ def similar_tracks_tool(ctx: ToolContext, args: dict) -> ToolResult:
                             + ", so I cannot find tracks that sound like it")
         label = f"{artist}'s catalog tracks"
         note = f"I have no audio features for {title} itself, so these sound like {label}. "
-    played = bundle.played_tracks.get(ctx.listener, set()) | ctx.store.blocked(ctx.listener)["track"]
+    played = set(heard(ctx, bundle).tracks) | bundle.played_tracks.get(ctx.listener, set()) \
+        | ctx.store.blocked(ctx.listener)["track"]
     n = args.get("n", 10)
     found = similar_to_rows(bundle, np.array(rows), n=n * 3 + len(played & set(bundle.track_row)))
     found = found[~found["track_id"].isin(played)].head(n)
@@ -207,9 +257,13 @@ def similar_tracks_tool(ctx: ToolContext, args: dict) -> ToolResult:
                       rows=result, coverage=_coverage(ctx), items=[{"item_type": "track", **r} for r in result])
 
 
-@tool("similar_artists", "Artists whose listeners also play a given artist (co-listening over all listeners).",
-      required=("artist",), uses_model=True, artist=string("artist name"), n=integer("how many", 1, 50))
+@tool("similar_artists", "Artists whose listeners also play a given artist (co-listening over all listeners). "
+      "Set new_artists_only when the listener asks for new artists, ones they haven't heard or to discover.",
+      required=("artist",), uses_model=True, artist=string("artist name"), n=integer("how many", 1, 50),
+      new_artists_only=BOOLEAN | {"description": "only artists the listener has never played"})
 def similar_artists_tool(ctx: ToolContext, args: dict) -> ToolResult:
+    import numpy as np
+
     bundle = ctx.require_bundle()
     name = args["artist"].strip()
     column = np.flatnonzero(bundle.items == name.lower())
@@ -220,23 +274,41 @@ def similar_artists_tool(ctx: ToolContext, args: dict) -> ToolResult:
                         "try a better-known artist or ask for tracks like one of theirs")
     weights = bundle.item_item[where].copy()
     weights[where] = -np.inf
-    n = args.get("n", 10)
-    top = np.argsort(-weights, kind="stable")[:n]
-    top = top[weights[top] > 0]
-    plays = bundle.listener_artist_plays.get(ctx.listener, {})
+    n, new_only = args.get("n", 10), args.get("new_artists_only", False)
+    order = np.argsort(-weights, kind="stable")
+    order = order[weights[order] > 0]
+    played = heard(ctx, bundle).artists  # by lower-case name: the model's spelling may not be the export's
     seed = bundle.display_name(int(column[0]))
-    rows = []
-    for rank, index in enumerate(top, start=1):
+    rows, skipped = [], []
+    for index in order:
         item = int(kept[index])
-        count = plays.get(item, 0)
-        rows.append({"rank": rank, "artist_name": bundle.display_name(item), "weight": round(float(weights[index]), 4),
-                     "your_plays": int(count),
+        count = played.get(str(bundle.items[item]).lower(), 0)
+        if new_only and count:
+            skipped.append(bundle.display_name(item))
+            continue
+        rows.append({"rank": len(rows) + 1, "artist_name": bundle.display_name(item),
+                     "weight": round(float(weights[index]), 4), "your_plays": int(count),
                      "explanation": f"listeners who play {seed} also play {bundle.display_name(item)}"
-                                    + (f"; you have played them {count:,.0f} times" if count else "; new to you")})
-    listing = numbered(f"{r['rank']}. {r['artist_name']}" + (" (new to you)" if not r["your_plays"] else "")
-                        for r in rows)
-    return ToolResult(summary=f"Listeners who play {seed} also play{listing}", rows=rows,
-                      items=[{"item_type": "artist", **r} for r in rows])
+                                    + (f"; you have played them {times(count)}" if count else "; new to you")})
+        if len(rows) == n:
+            break
+    if not rows:
+        if new_only and skipped:
+            known = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+            return ToolResult(summary=f"I have no new artists like {seed}: every artist whose listeners also play "
+                                      f"{seed} is one you already play ({known}). Ask for new tracks like {seed} "
+                                      "instead, or for artists you have not played at all.")
+        return ToolResult(summary=f"Too few listeners play {seed} alongside other artists for me to name similar ones.")
+    listing = numbered(f"{r['rank']}. {r['artist_name']}" + (" (new to you)" if not (r["your_plays"] or new_only)
+                                                              else "") for r in rows)
+    if new_only:
+        summary = f"Artists you have never played whose listeners also play {seed}{listing}"
+    elif all(r["your_plays"] for r in rows):
+        summary = (f"Listeners who play {seed} also play these, all of them artists you already play (ask for new "
+                   f"artists like {seed} to leave them out){listing}")
+    else:
+        summary = f"Listeners who play {seed} also play{listing}"
+    return ToolResult(summary=summary, rows=rows, items=[{"item_type": "artist", **r} for r in rows])
 
 
 @tool("explain", "Why an item of the last list was recommended: the evidence, each model's share and the audio "

@@ -1,0 +1,163 @@
+"""A `ListeningQuery`'s rows in words: the answer restates the slots it used, so a reader sees which question was
+answered ("Your top 3 tracks by The Weeknd in 2023"), and it says when nothing matched."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+
+from assistant.question import ListeningQuery, period_label, split_period
+
+PLURAL = {"artist": "artists", "track": "tracks", "album": "albums", "show": "podcasts", "genre": "genres",
+          "year": "years", "month": "months", "weekday": "weekdays", "hour": "hours of the day", "day": "days",
+          "platform": "devices", "country": "countries", "content_type": "kinds of listening"}
+CONTENT = {"music": "music", "podcast": "podcasts", "audiobook": "audiobooks", "video": "videos"}
+MEASURE_WORDS = {"plays": "plays", "hours": "hours", "minutes": "minutes", "distinct_tracks": "different tracks",
+                 "distinct_artists": "different artists", "active_days": "days with a play", "skip_rate": "skip rate",
+                 "share": "share",
+                 "first_play": "first play", "last_play": "last play"}
+
+
+def scope_words(q: ListeningQuery) -> str:
+    """The filters as a phrase: 'music by Drake on your phone, skipped plays, in 2023'."""
+    parts = []
+    if q.content_type or q.music_only:
+        parts.append(CONTENT.get(q.content_type or "music", q.content_type))
+    if q.tracks:
+        parts.append("“" + "”, “".join(q.tracks) + "”")
+    if q.artists:
+        parts.append("by " + " and ".join(q.artists))
+    if q.albums:
+        parts.append("from the album " + " and ".join(q.albums))
+    if q.shows:
+        parts.append("of " + " and ".join(q.shows))
+    if q.genres:
+        parts.append("in the genre " + " and ".join(q.genres))
+    if q.platforms:
+        parts.append("on " + "/".join(q.platforms))
+    if q.skipped is not None:
+        parts.append("skipped plays" if q.skipped else "plays not skipped")
+    if q.shuffle is not None:
+        parts.append("on shuffle" if q.shuffle else "not on shuffle")
+    if q.weekdays:
+        parts.append("on " + ("weekends" if q.weekdays == ["Saturday", "Sunday"] else ", ".join(q.weekdays)))
+    if q.hours_of_day:
+        parts.append("at " + ", ".join(f"{h:02d}:00" for h in q.hours_of_day) + " UTC")
+    where = " ".join(parts) if parts else "all your listening"
+    when = q.period_label or period_label(q.start, q.end)
+    if q.start and q.end and not any(str(y) in when for y in (q.start.year, q.end.year)):
+        when += f" ({period_label(q.start, q.end)})"  # "the last 30 days" says which days
+    return where + ("" if when == "all your listening" else f", {when}")
+
+
+def amount(measure: str, value) -> str:
+    if value is None:
+        return "nothing"
+    if measure == "hours":
+        return f"{value:,.1f} hours" if value >= 1 else f"{value * 60:,.0f} minutes ({value:.2f} hours)"
+    if measure == "minutes":
+        return f"{value:,.0f} minutes"
+    if measure in ("skip_rate", "share"):
+        return f"{value:.1%}"
+    if measure in ("distinct_tracks", "distinct_artists", "active_days"):
+        return f"{value:,} {MEASURE_WORDS[measure]}"
+    if isinstance(value, datetime | date):
+        return when(value)
+    return f"{value:,} play" + ("" if value == 1 else "s")
+
+
+def when(value) -> str:
+    if isinstance(value, datetime):
+        return f"{value:%-d %B %Y at %H:%M} UTC"
+    return f"{value:%-d %B %Y}" if isinstance(value, date) else str(value)
+
+
+def name_of(group: str | None, row: dict) -> str:
+    name = row["name"]
+    if group == "track" and row.get("artist"):
+        return f"{name} — {row['artist']}"
+    if group == "album" and row.get("artist"):
+        return f"{name} ({row['artist']})"
+    if group == "month" and isinstance(name, str) and len(name) == 7:
+        return f"{calendar.month_name[int(name[5:])]} {name[:4]}"
+    if group == "hour":
+        return f"{name:02d}:00–{(name + 1) % 24:02d}:00 UTC"
+    if group == "day":
+        return when(name)
+    if group == "content_type":
+        return CONTENT.get(name, name)
+    return str(name)
+
+
+def compared_name(q: ListeningQuery, label: str) -> str:
+    if q.compare_by == "period":
+        start, end = split_period(label)
+        return period_label(start, end)
+    if q.compare_by == "content_type":
+        return CONTENT.get(label, label)
+    return label
+
+
+def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
+    subject = scope_words(q)
+    if shape == "streak":
+        row = rows[0] if rows else None
+        if not row:
+            return f"I found no plays of {subject}, so there is no streak."
+        return (f"Your longest streak ({subject}): {row['value']:,} consecutive days with at least one play, from "
+                f"{when(row['first_day'])} to {when(row['last_day'])}.")
+    if shape == "event":
+        if not rows:
+            return f"I found no plays of {subject}."
+        row = rows[0]
+        what = row.get("track_name") or row.get("episode_name") or row.get("audiobook_title") or "something"
+        by = row.get("artist_name") or row.get("show_name") or ""
+        word = "first" if q.measure == "first_play" else "last"
+        return f"Your {word} play of {subject} was {what}" + (f" — {by}" if by else "") + f", on {when(row['ts'])}."
+    if shape == "value":
+        row = rows[0] if rows else {}
+        value = row.get("value")
+        if q.measure == "skip_rate":
+            if not row.get("whole"):
+                return (f"Your export does not record skips for {subject}, so I cannot give a skip rate "
+                        "(only the extended streaming history records skips).")
+            return (f"Your skip rate for {subject}: {value:.1%} ({row['part']:,} skipped of the {row['whole']:,} "
+                    "plays that record skips).")
+        if q.measure == "share":
+            if not row.get("whole"):
+                return f"You have no listening {subject}."
+            unit = "of your listening time" if q.share_of == "hours" else "of your plays"
+            return f"{subject[0].upper() + subject[1:]} is {value:.1%} {unit}" + \
+                (f" ({row['part']:,.1f} of {row['whole']:,.1f} hours)." if q.share_of == "hours"
+                 else f" ({row['part']:,} of {row['whole']:,} plays).")
+        if not row.get("plays"):
+            return f"You have no plays of {subject}: nothing matched, so the answer is 0."
+        return f"{_measure_title(q)} of {subject}: {amount(q.measure, value)}."
+    # rows
+    if q.compare_by:
+        got = {r["name"]: r for r in rows}
+        sides = [(label, got.get(label, {}).get("value") or 0) for label in q.compare]
+        sides.sort(key=lambda s: -s[1])
+        shown = [f"{compared_name(q, label)} ({amount(q.measure, value)})" for label, value in sides]
+        if len(sides) == 2 and sides[0][1] == sides[1][1]:
+            return f"By {MEASURE_WORDS[q.measure]} ({subject}), it is a tie: " + " and ".join(shown) + "."
+        return f"By {MEASURE_WORDS[q.measure]} ({subject}), more {shown[0]} than {', '.join(shown[1:])}."
+    plural = PLURAL[q.group_by]
+    if not rows:
+        return f"You have no plays of {subject}, so I have no {plural} to show."
+    by = MEASURE_WORDS.get(q.measure, q.measure)
+    if q.limit == 1 and rows:
+        row = rows[0]
+        single = plural[:-1] if plural.endswith("s") and q.group_by not in ("country",) else q.group_by
+        single = {"countries": "country", "hours of the day": "hour", "kinds of listening": "kind"}.get(plural, single)
+        return (f"Your top {single} by {by} ({subject}): {name_of(q.group_by, row)}, with "
+                f"{amount(q.measure, row['value'])}.")
+    order = "in order" if q.order == "chronological" else f"by {by}"
+    top = f"top {len(rows)} " if q.order != "chronological" and q.limit else ""
+    lines = [f"{i}. {name_of(q.group_by, r)}: {amount(q.measure, r['value'])}" for i, r in enumerate(rows, 1)]
+    return f"Your {top}{plural} {order} ({subject}):\n\n" + "\n".join(lines) + "\n"
+
+
+def _measure_title(q: ListeningQuery) -> str:
+    return {"plays": "Plays", "hours": "Hours", "minutes": "Minutes", "distinct_tracks": "Different tracks",
+            "distinct_artists": "Different artists", "active_days": "Days with a play"}.get(q.measure, q.measure)

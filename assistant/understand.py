@@ -1,0 +1,357 @@
+"""The offline understanding of a question about one's listening: a message -> `ListeningQuery` slots.
+
+Names come from the listener's own history (fuzzy, see `assistant.names`), periods from `assistant.periods` anchored
+to the listener's last play (a history that ended in 2021 makes "last year" 2020), and the listener's vocabulary
+("go-to", "on repeat", "peak hour", "when did I discover") from the tables below. Every word either shapes a slot or
+is kept in `not_understood`, so the answer can say what it ignored instead of answering a different question.
+Follow-ups are `assistant.followup`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from assistant.names import ListenerNames, words_of
+from assistant.periods import MONTHS, Period, month_period, parse_period
+from assistant.question import DEVICES, ListeningQuery
+
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+           "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a dozen": 12}
+_N = r"(\d{1,3}|" + "|".join(NUMBERS) + ")"
+# ranking words listeners use; all rank by plays unless they say hours or time
+RANKING = (r"\b(top|most|favou?rites?|favs?|fave|go-?to|number one|no\.? ?1|#1|biggest|best|on repeat|bumping|"
+           r"banging|stan|bangers?|jams?|heavy rotation|obsessed with|peak|busiest|usually|mainly|mostly)\b")
+MEASURES = [  # first match wins
+    ("longest_streak", r"\b(longest )?(listening )?streaks?\b|\bconsecutive days\b|\bdays in a row\b"),
+    ("skip_rate", r"\bskip ?rate\b|\bhow often do i skip\b|\b(percent|percentage|%|share|fraction|proportion)\b"
+                  r"[\w\s]*\bskip\w*\b|\bhow much do i skip\b"),
+    ("share", r"\b(what|which) (share|percent(age)?|%|fraction|proportion|part) of\b|\bhow much of my\b|"
+              r"\bshare of my\b|\bpercent(age)? of my\b"),
+    ("distinct_artists", r"\bhow many (different |unique |distinct )?(artists|bands|singers)\b|"
+                         r"\b(different|unique|distinct) (artists|bands)\b"),
+    ("distinct_tracks", r"\bhow many (different|unique|distinct) (songs|tracks)\b|"
+                        r"\b(different|unique|distinct) (songs|tracks)\b"),
+    ("first_play", r"\b(very )?first (time|song|track|play|listen|thing)\b|\bfirst (listened|played|heard)\b|"
+                   r"\bdiscover(ed)?\b|\bstart(ed)? (listening|playing)\b|\bwhen did i (first )?(find|get into)\b"),
+    ("last_play", r"\blast (time|song|track|play|thing)\b|\bmost recent(ly)?\b|\blast (listened|played|heard)\b"),
+    ("active_days", r"\bhow many days\b|\bactive days\b|\bdays (did|have) i (listen|play)"),
+    ("minutes", r"\bminutes?\b|\bmins\b"),
+    ("hours", r"\bhours?\b|\bhrs\b|\bhow much time\b|\bhow long\b|\bspend\b|\bspent\b|\blistening time\b|"
+              r"\bthe longest\b|\btime listening\b|\bhow much (did|have|do) i\b"),
+    ("plays", r"\bhow many times\b|\bhow often\b|\bplays?\b|\bplay count\b|\bhow many\b|\bcount\b"),
+]
+GROUPS = [  # (group, pattern): the first match wins
+    ("country", r"\b(countries|country|where (in the world|was i|have i))\b"),
+    ("platform", r"\b(device|devices|platforms?|what do i (listen|play) on)\b"),
+    ("genre", r"\bgenres?\b|\bstyle of music\b"),
+    ("weekday", r"\b(day of the week|weekdays?|days of the week|which day|what day)\b(?! ever)"),
+    ("hour", r"\b(hour|hours of the day|time of (the )?day|what time|when do i (usually )?(listen|play))\b"
+             r"(?! of listening)"),
+    ("day", r"\b(busiest|biggest|best) (day|date)\b|\bwhich date\b|\bwhat date\b"),
+    ("month", r"\b(month|months|monthly)\b"),
+    ("year", r"\b(year|years|yearly|annual)\b"),
+    ("show", r"\b(podcasts?|shows?)\b"),
+    ("album", r"\balbums?\b"),
+    ("artist", r"\b(artists?|bands?|singers?|musicians?|rappers?|who)\b"),
+    ("track", r"\b(songs?|tracks?|tunes?|bangers?|jams?)\b"),
+]
+PLURALS = r"\b(songs|tracks|tunes|artists|bands|albums|podcasts|shows|genres|countries|months|years|days|hours)\b"
+PER_GROUP = r"\b(per|by|each|every|a) (month|year|weekday|day of the week|hour)\b|\b(monthly|yearly)\b"
+CONTENT = [("podcast", r"\b(podcasts?|shows?|episodes?)\b"), ("audiobook", r"\baudio ?books?\b"),
+           ("video", r"\b(videos?|music videos?)\b"), ("music", r"\b(songs?|music|tracks?|tunes?)\b")]
+PLATFORM = r"\bon (?:my |the )?(phone|mobile|computer|laptop|desktop|pc|tv|speaker|web)\b"
+STATS_CUES = (r"\b(how (many|much|often|long)|when (did|do|was)|what(?:'s| is| was| were)? (?:my|the)|which|what|"
+              r"who|top|most|least|favou?rites?|fav|go-?to|number one|stats?|total|share|percent|streak|ever|"
+              r"busiest|peak|first|last time|hours?|minutes?|plays?|vs\.?|versus|compared?|more)\b")
+# words that hold a question together without changing what it asks
+ORDINARY = set("""
+i i'm i've me my mine myself you your the a an of to in on at for from by with and or but is was were are be been
+being have has had do does did done what what's whats which who whom whose how when where why it its it's that this
+these those there than then so just ever all time times overall total totally much many often most more number
+listen listens listened listening listenin play plays played playing put putting hear heard stream streamed streams
+song songs track tracks music tune tunes artist artists band bands album albums podcast podcasts show shows genre
+genres top please pls plz tell show give me let see know want like can could would should will get got hey ok okay
+about only just same one ones some any day days week weeks month months year years hour hours minute minutes
+did i've been up into out thing things stuff kind lot lots very really actually usually mostly ever since far
+spend spent spending spend amount long far again back say says said use used using
+them they those these he she her him his their theirs
+
+first last second third fourth fifth sixth seventh eighth ninth tenth next previous latest recent recently lately
+most least best biggest busiest peak favourite favorite favourites favorites fav fave faves go-to goto repeat
+bumping stan banger bangers jam jams per each every overall total weekend weekends weekday weekdays phone laptop
+computer desktop device devices country countries platform discover discovered streak skip skipped skips
+shuffle percent share rate vs versus which one ones time times number no
+""".split())
+
+
+@dataclass
+class Understood:
+    query: ListeningQuery
+    slots: set[str] = field(default_factory=set)  # the slots this message set itself (a follow-up keeps the rest)
+    positions: list[int] = field(default_factory=list)  # items of the last list it refers to
+    bare_month: int | None = None  # "in november" without a year: the conversation's year, when there is one
+    overall: bool = False          # "overall", "all time", "ever": the period is dropped
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else NUMBERS[text]
+
+
+def _cut(t: str, span: tuple[int, int]) -> str:
+    return t[:span[0]] + " " * (span[1] - span[0]) + t[span[1]:]
+
+
+def understand(message: str, names: ListenerNames, anchor: date, cue_needed: bool = True) -> Understood | None:
+    """The query a message asks, or None when it is not a question about the listener's own listening."""
+    t = " " + re.sub(r"[“”\"?!,;:()]", " ", message.lower()).replace("’", "'") + " "
+    if cue_needed and not (re.search(STATS_CUES, t) or re.search(RANKING, t)):
+        return None
+    q, slots = ListeningQuery(), set()
+    result = Understood(q)
+    if re.search(r"\b(overall|all[- ]time|of all time|ever|in total|altogether)\b", t):
+        result.overall = True
+    t = _periods(t, anchor, result, slots)
+    t = _compare_words(t, result, slots)
+    # names first, so that words inside them ("Twenty One Pilots", "The Weeknd") are not read as vocabulary
+    t = _names(t, names, result, slots)
+    t = _vocabulary(t, result, slots)
+    leftover = [w for w in (w.strip("'") for w in words_of(t)) if w not in ORDINARY and not w.isdigit() and len(w) > 1
+                and w not in ("s", "ll", "ve", "re", "d", "m")]
+    q.not_understood = leftover
+    _unknown_name(message, result, slots)
+    result.slots = slots
+    return result
+
+
+def _unknown_name(message: str, result: Understood, slots: set[str]) -> None:
+    """Words in a name's place ("how often did I play taylor swift") that match nothing the listener played are a
+    name they never played: the answer is "none", said about that name as typed, not a total over everything."""
+    q = result.query
+    named = q.artists + q.tracks + q.albums + q.shows
+    compared = re.search(r"\b(or|vs\.?|versus)\b", message, re.IGNORECASE)
+    if q.not_understood and len(named) == 1 and not q.compare and compared:
+        # "did I play more taylor swift or whitney?": the one never played is compared too, at zero
+        typed = re.search(r"\s+".join(map(re.escape, q.not_understood)), message, re.IGNORECASE)
+        if typed:
+            kind = "artist" if q.artists else "track" if q.tracks else "album" if q.albums else "show"
+            q.compare_by, q.compare = kind, sorted([named[0], typed[0]], key=lambda n: message.lower().find(
+                n.lower()))
+            setattr(q, f"{kind}s", [])
+            q.not_understood = []
+            slots.add("compare")
+        return
+    if not q.not_understood or named or q.compare:
+        return
+    place = re.search(r"\b(?:play(?:ed)?|listen(?:ed)? to|hear(?:d)?|by|of|from|for) (?:the (artist|band|song|track|"
+                      r"podcast|show|album) )?(.+?)\s*(?:\b(?:in|during|on|since|last|this|between|so far)\b.*)?"
+                      r"[?.!\s]*$", message, re.IGNORECASE)
+    if not place or not all(w in place[2].lower() for w in q.not_understood) or \
+            not place[2].lower().lstrip("\"'“‘").startswith(q.not_understood[0]):
+        return
+    slot = {"song": "tracks", "track": "tracks", "podcast": "shows", "show": "shows", "album": "albums"}.get(
+        (place[1] or "").lower(), "artists")
+    getattr(q, slot).append(place[2].strip("\"“”"))
+    slots.add(slot)
+    q.not_understood = []
+
+
+def _periods(t: str, anchor: date, result: Understood, slots: set[str]) -> str:
+    q = result.query
+    if m := re.search(r"\b(?:on |at )?(weekends?|weekdays)\b", t):
+        q.weekdays = ["Saturday", "Sunday"] if m[1].startswith("weekend") else \
+            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+        slots.add("weekdays")
+        t = _cut(t, m.span())
+    periods: list[Period] = []
+    while len(periods) < 2 and (period := parse_period(t, anchor)):
+        said = t[period.span[0]:period.span[1]]
+        if re.fullmatch(r"\s*(in|during|for) [a-z]+\s*", said) and period.start.month == period.end.month:
+            result.bare_month = period.start.month  # "in november": a follow-up keeps the conversation's year
+        periods.append(period)
+        t = _cut(t, period.span)
+    bare = re.search(r"\b(?:(?:and|in|for|during|what about|how about) )+(" + "|".join(
+        m for m in MONTHS if len(m) > 3 or m in ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct",
+                                               "nov", "dec")) + r")\b", t)
+    if periods and len(periods) == 1 and re.search(r"\b(vs\.?|versus|or|compared to)\b", t) and \
+            (m := re.search(r"\b(" + "|".join(MONTHS) + r")\b", t)):
+        # "march or april 2023": the bare month takes the other one's year
+        month = MONTHS[m[1][:3]]
+        other = periods[0]
+        periods.append(replace(month_period(other.start.year, month), span=m.span()))
+        t = _cut(t, m.span())
+    elif bare and not periods:
+        result.bare_month = MONTHS[bare[1][:3]]
+        t = _cut(t, bare.span(1))
+    if len(periods) == 2:
+        q.compare_by = "period"
+        periods.sort(key=lambda p: p.start)
+        q.compare = [f"{p.start.isoformat()}/{p.end.isoformat()}" for p in periods]
+        slots.add("compare")
+    elif periods:
+        q.start, q.end, q.period_label = periods[0].start, periods[0].end, periods[0].label
+        slots.add("period")
+    if result.bare_month and not periods:
+        # without a conversation to take the year from, the latest such month in the history
+        year = anchor.year if result.bare_month <= anchor.month else anchor.year - 1
+        period = month_period(year, result.bare_month)
+        q.start, q.end, q.period_label = period.start, period.end, period.label
+        slots.add("period")
+    return t
+
+
+def _compare_words(t: str, result: Understood, slots: set[str]) -> str:
+    """Comparisons between content types and devices ("music or podcasts?", "phone or laptop")."""
+    q = result.query
+    if not re.search(r"\b(or|vs\.?|versus|compared to|than)\b", t):
+        return t
+    kinds = {"music": r"\bmusic\b|\bsongs\b", "podcast": r"\bpodcasts?\b", "audiobook": r"\baudiobooks?\b"}
+    present = [k for k, p in kinds.items() if re.search(p, t)]
+    if len(present) == 2:
+        q.compare_by, q.compare = "content_type", present
+        slots.add("compare")
+        for p in (kinds[k] for k in present):
+            t = re.sub(p, " ", t)
+        return t
+    devices = re.findall(r"\b(" + "|".join(DEVICES) + r")\b", t)
+    if len(dict.fromkeys(devices)) == 2:
+        q.compare_by, q.compare = "platform", list(dict.fromkeys(devices))
+        slots.add("compare")
+        t = re.sub(r"\b(" + "|".join(DEVICES) + r")\b", " ", t)
+    return t
+
+
+def _names(t: str, names: ListenerNames, result: Understood, slots: set[str]) -> str:
+    q = result.query
+    words = t.split()
+    album = re.search(r"\balbums?\b", t) and not re.search(r"\b(top|most|which|what) \w* ?albums?\b", t)
+    kinds = ("show", "artist", "album", "track") if album else ("show", "artist", "track", "album")
+    if re.search(r"\b(song|track|tune)\b", t) and not re.search(r"\bsongs?\b", t.split("song")[0]):
+        kinds = ("show", "artist", "track", "album")
+    found = names.find([w.strip(".'") for w in words], kinds, ORDINARY | set(NUMBERS))
+    if album:
+        found = [replace(f, kind="album") if f.kind != "album" and f.name.lower() in names.by_kind["album"]
+                 else f for f in found]
+    for f in found:
+        slot = {"artist": "artists", "track": "tracks", "album": "albums", "show": "shows"}[f.kind]
+        getattr(q, slot).append(f.name)
+        slots.add(slot)
+    same = [f for f in found if f.kind == (found[0].kind if found else "")]
+    if len(same) == 2 and re.search(r"\b(or|vs\.?|versus|compared to|and)\b", t) and \
+            re.search(r"\b(or|vs\.?|versus|more|compare)\b", t):
+        q.compare_by, q.compare = same[0].kind, [f.name for f in same]
+        setattr(q, f"{same[0].kind}s", [])
+        slots.add("compare")
+    kept = [w if not any(f.start <= i < f.end for f in found) else "" for i, w in enumerate(words)]
+    return " " + " ".join(kept) + " "
+
+
+def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
+    q = result.query
+    consumed: list[tuple[int, int]] = []
+
+    def hit(pattern: str) -> re.Match | None:
+        m = re.search(pattern, t)
+        if m:
+            consumed.append(m.span())
+        return m
+
+    ranking = hit(RANKING)
+    for measure, pattern in MEASURES:
+        if hit(pattern):
+            q.measure = measure
+            slots.add("measure")
+            break
+    if q.measure == "plays" and re.search(r"\bhow much\b", t) and not re.search(r"\bhow much of\b", t):
+        q.measure = "hours"
+    if hit(r"\bskip(s|ped|ping)?\b") and q.measure != "skip_rate":
+        q.skipped = True
+        slots.add("skipped")
+    if hit(r"\b(on |in )?shuffle(d)?\b"):
+        q.shuffle = True
+        slots.add("shuffle")
+    if m := hit(PLATFORM):
+        q.platforms = list(DEVICES[m[1]])
+        slots.add("platforms")
+    if hit(r"\b(very )?(first|last) (song|track)\b") and q.measure in ("first_play", "last_play"):
+        q.group_by = "track"
+    limit = hit(rf"\b(?:top|first|last|which|my|the) {_N}\b|\b{_N} (?:most|top|favou?rite|biggest|songs|tracks|"
+                rf"artists|albums|podcasts|shows|genres)\b")
+    if limit:
+        value = next(g for g in limit.groups() if g)
+        q.limit = min(200, _number(value))
+        slots.add("limit")
+    per = hit(PER_GROUP)
+    group = None
+    rate = q.measure in ("skip_rate", "share", "distinct_tracks", "distinct_artists")
+    if q.measure not in ("longest_streak", "first_play", "last_play") or q.group_by:
+        for name, pattern in GROUPS:
+            if name in ("show", "track", "album", "artist") and not (ranking or re.search(
+                    r"\b(which|who)\b" if rate else r"\b(which|what|who)\b", t) or limit or per):
+                continue
+            if name == "year" and q.compare_by == "period":
+                continue
+            if m := hit(pattern):
+                group = name
+                break
+    if q.group_by is None and group:
+        named = {"artist": q.artists, "track": q.tracks, "album": q.albums, "show": q.shows}.get(group)
+        if not named:  # "which drake albums" groups albums; "the album views" only filters
+            q.group_by = group
+            slots.add("group_by")
+    if q.group_by is None and ranking and not q.compare_by and q.measure in ("plays", "hours", "minutes") and \
+            not (q.artists or q.tracks or q.albums or q.shows) and re.search(r"\b(what|my|top|most)\b", t):
+        q.group_by = "track"  # "what's my most played", "my go-to"
+        slots.add("group_by")
+    listing = re.search(r"\bwhat (did|have|do) i (been )?(listen|play|bump|hear)\w*\b", t)
+    if listing and q.group_by in (None, "track") and q.measure in ("plays",) and not q.compare_by:
+        q.group_by = "artist" if "bump" in t else "track"  # "what have I been bumping": who, the eval's reading
+        slots.add("group_by")
+    if m := hit(r"\b(busiest|biggest) (day|date)( ever)?\b"):
+        q.group_by, q.limit = "day", 1
+        slots |= {"group_by", "limit"}
+    for kind, pattern in CONTENT:
+        if m := re.search(pattern, t):
+            if kind == "podcast" and q.group_by == "show":
+                q.content_type = "podcast"
+            elif kind != "music" and q.compare_by != "content_type":
+                q.content_type = kind
+                consumed.append(m.span())
+                slots.add("content_type")
+                if q.group_by == "track" and kind == "podcast":
+                    q.group_by = "show"
+            elif kind == "music" and not q.compare_by:  # "songs", "tracks" and "music" all mean music only
+                q.content_type = "music"
+                slots.add("content_type")
+            break
+    if q.group_by == "show":
+        q.content_type = "podcast"
+    if q.group_by and q.limit is None and not q.compare_by:
+        singular = (re.search(r"\b(what|which|who)('s|s| is| was)\b|\bwho (do|did|have)\b", t) or re.search(
+            r"\b(which|what) (song|track|artist|band|album|podcast|show|genre|month|year|day|weekday|hour|device|"
+            r"platform|country)\b", t)) and not listing and not re.search(PLURALS, t)
+        if q.group_by in ("month", "year", "weekday", "hour", "day") and (per or not (ranking or singular)):
+            q.order = "chronological"
+        elif q.group_by == "country" or (q.group_by == "platform" and not (ranking or singular)):
+            q.limit = None
+        elif singular or re.search(r"\b(number one|no\.? ?1|#1|go-?to|the most|peak|busiest|biggest|favou?rite "
+                                   r"(song|track|artist|album|podcast|genre))\b", t):
+            q.limit = None if re.search(PLURALS, t) else 1
+            slots.add("limit")
+    if q.group_by and q.limit is None and q.order != "chronological" and q.group_by not in ("country", "platform"):
+        q.limit = 10 if q.group_by in ("artist", "track", "album", "show", "genre") else None
+    if result.overall:
+        t = re.sub(r"\b(overall|all[- ]time|of all time|ever|in total|altogether)\b", " ", t)
+    for start, end in sorted(consumed, reverse=True):
+        t = t[:start] + " " * (end - start) + t[end:]
+    # words the tables above use as cues without consuming them
+    t = re.sub(r"\b(how|many|much|often|times?|what|which|who|when|first|last|played|most|top|my|per|each|more|"
+               r"rank\w*|list|sorted|order|breakdown|compare|compared|vs|versus|consecutive|row|sings?|sang|"
+               r"discover\w*|usually|mostly|mainly|different|unique|distinct|percent|share|fraction|proportion|"
+               r"rate|weekends?|weekdays?|phone|laptop|computer|desktop|mobile|device|platform|countr\w*|"
+               r"streak|busiest|biggest|peak|stream\w*|spent|spend|so far|lately|recently|go-?to|fav\w*|"
+               r"repeat|bumping|stan|banger|jams?|number|no|all-time|alltime|ago|latest|recent|least|day|date|"
+               r"audiobooks?|videos?|episodes?|podcasts?|shows?|skip\w*|shuffle\w*|minutes?|hours?|put|on|"
+               r"\d+|" + "|".join(NUMBERS) + r")\b", " ", t)
+    return t
