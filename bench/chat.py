@@ -15,8 +15,8 @@ most plays, and every figure stands beside a reference measured in the same run:
   values. Target: the CLI within 2x of the reference.
 
 The queries are the ones the assistant really ran (recorded from its scope), so the reference follows the parser
-wherever it goes. The reference reads the listener's rows through views of the snapshot (the scope copies them when
-it opens, which every CLI call pays), and writes values into the SQL as literals (PREPARE, then EXECUTE): binding
+wherever it goes. The reference reads the listener's rows through views of the snapshot (as the scope's own queries
+do), and writes values into the SQL as literals (PREPARE, then EXECUTE): binding
 Python values makes the DuckDB client import pandas, a cost no stats answer needs. Both kinds of process run with
 compiled modules cached (in bench/out/pycache), as an installed CLI runs after its first call.
 """
