@@ -32,6 +32,21 @@ def served_bundle() -> ServingBundle | None:
     return _bundle(str(folder), path.stat().st_mtime_ns) if path.exists() else None
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _catalog_labels(version: str, kind: str, _bundle: ServingBundle) -> list[str]:
+    tracks = _bundle.tracks
+    if kind == "tracks":
+        return (tracks["track_name"] + " — " + tracks["artist_name"]).tolist()
+    if kind == "artists":
+        return sorted(tracks["artist_name"].unique())
+    return sorted(set(_bundle.genre_lower) - {""})
+
+
+def catalog_labels(bundle: ServingBundle, kind: str) -> list[str]:
+    """The catalog's track labels (by row), artists or genres, sorted: computed once per model version, not per run."""
+    return _catalog_labels(bundle.version, kind, bundle)
+
+
 @st.cache_resource
 def _store(uri: str | None, home: str) -> OperationalStore:
     return OperationalStore.connect(uri, Path(home))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.concurrency import PROBLEMS, drive
+from bench.concurrency import LISTENERS, PROBLEMS, drive
 from tests.running_app import CHROMIUM, FLAGS, serve
 
 pytestmark = [
@@ -32,6 +32,10 @@ def test_five_sessions_at_once_keep_their_own_data(served_home: Path, tmp_path: 
     from serving.playlists import Playlists
     from serving.store import OperationalStore
 
+    # the session-wide home may already hold other tests' chats and feedback: only what this test adds is counted
+    before = OperationalStore.connect(None, served_home)
+    earlier_sessions = {s["session_id"] for listener in set(LISTENERS) for s in ChatSessions(before).list(listener)}
+    earlier_events = Counter((e["listener"], e["item_id"], e["kind"]) for e in before.db["feedback_events"].find({}))
     with serve(served_home, tmp_path) as app:
         tabs = drive(app.url, SESSIONS, ROUNDS)
     home = app.home
@@ -40,7 +44,8 @@ def test_five_sessions_at_once_keep_their_own_data(served_home: Path, tmp_path: 
 
     store = OperationalStore.connect(None, home)
     sessions, playlists = ChatSessions(store), Playlists(store)
-    stored = {tab.listener: sessions.list(tab.listener) for tab in tabs}
+    stored = {tab.listener: [s for s in sessions.list(tab.listener) if s["session_id"] not in earlier_sessions]
+              for tab in tabs}
     asked = [m["content"] for chats in stored.values() for s in chats for m in s["messages"] if m["role"] == "user"]
     assert len(asked) == SESSIONS * ROUNDS
     for tab in tabs:
@@ -51,6 +56,7 @@ def test_five_sessions_at_once_keep_their_own_data(served_home: Path, tmp_path: 
         assert [m["role"] for m in mine[0]["messages"]] == ["user", "assistant"] * ROUNDS
 
     events = Counter((e["listener"], e["item_id"], e["kind"]) for e in store.db["feedback_events"].find({}))
+    events -= earlier_events
     expected = Counter((tab.listener, item, kind) for tab in tabs for item, kind in tab.feedback)
     assert events == expected and sum(events.values()) == SESSIONS * ROUNDS
 

@@ -1,4 +1,11 @@
-"""Chat: ask about your listening, get recommendations with reasons, edit playlists; every answer shows its tools."""
+"""Chat: ask about your listening, get recommendations with reasons, edit playlists; every answer shows its tools.
+
+A message is answered in the run its Enter starts: the answer is streamed, then shown as the conversation shows it
+(tools, notes, rating) and the sidebar's conversation list is drawn last, so no second run is needed. The tools of
+earlier answers are sent to the browser only when their expander is opened.
+"""
+
+import time
 
 import streamlit as st
 
@@ -8,6 +15,8 @@ from dashboard import queries as q
 from dashboard.conversation import assistant, providers_label
 from dashboard.data import ask, connection
 from dashboard.served import answer_markdown, md, pick_listener, store
+
+STREAM_EVERY = 0.05  # seconds between redraws of a streamed answer: tokens arrive faster than a browser needs them
 
 st.title("Chat")
 if connection() is None:
@@ -19,27 +28,31 @@ history = sessions.list(listener)
 # of the same listener add sessions to the list, which must neither move this tab nor receive its messages.
 active = st.session_state.setdefault("chat_active", {})
 NEW = "new"  # not a session id (those are 16 hex digits); None would show as an empty choice
-options = [NEW] + [s["session_id"] for s in history]
-titles = {s["session_id"]: f"{s['title'] or 'untitled'} · {s['updated_at']:%d %b %H:%M}" for s in history}
-conversation_key = f"chat_conversation_{listener}"
-st.session_state[conversation_key] = active.get(listener) if active.get(listener) in options else NEW
+chosen = active.get(listener) if active.get(listener) in {s["session_id"] for s in history} else None
+conversation_slot = st.sidebar.container()  # filled at the end, when this run's answer has its session
+st.sidebar.caption(f"Answers from: {providers_label()}. Tools read only {md(listener)}'s data; nothing is deleted from "
+                   "a chat.")
 
 
 def _choose(listener: str, key: str) -> None:
     st.session_state["chat_active"][listener] = st.session_state[key]
 
 
-chosen = st.sidebar.selectbox("Conversation", options, key=conversation_key, on_change=_choose,
-                              args=(listener, conversation_key),
-                              format_func=lambda sid: "New conversation" if sid == NEW else titles[sid])
-chosen = None if chosen == NEW else chosen
-st.sidebar.caption(f"Answers from: {providers_label()}. Tools read only {md(listener)}'s data; nothing is deleted from "
-                   "a chat.")
+def conversation_picker(history: list[dict]) -> None:
+    options = [NEW] + [s["session_id"] for s in history]
+    titles = {s["session_id"]: f"{s['title'] or 'untitled'} · {s['updated_at']:%d %b %H:%M}" for s in history}
+    key = f"chat_conversation_{listener}"
+    st.session_state[key] = active.get(listener) if active.get(listener) in options else NEW
+    st.selectbox("Conversation", options, key=key, on_change=_choose, args=(listener, key),
+                 format_func=lambda sid: "New conversation" if sid == NEW else titles[sid])
 
 
-def show_tools(calls: list[dict], key: str) -> None:
+def show_tools(calls: list[dict], key: str, eager: bool) -> None:
     names = ", ".join(c["name"] for c in calls)
-    with st.expander(f"Used {names}", icon=":material/build:"):
+    tools = st.expander(f"Used {names}", icon=":material/build:", key=f"{key}_tools", on_change="rerun")
+    if not (eager or tools.open):
+        return
+    with tools:
         for i, used in enumerate(calls):
             st.markdown(f"**{used['name']}** {md(used['arguments'])}")
             if used.get("error"):
@@ -56,36 +69,55 @@ def show_tools(calls: list[dict], key: str) -> None:
                                    file_name=used["export"]["filename"], key=f"{key}_export_{i}")
 
 
+def show_details(message: dict, session_id: str, index: int, eager: bool = False) -> None:
+    """What an answer shows below its text; `eager` for the one just given, whose tools are sent closed or not."""
+    if message.get("tool_calls"):
+        show_tools(message["tool_calls"], f"{session_id}_{index}", eager)
+    for note in message.get("notes") or []:
+        st.caption(f":orange[{md(note)}]")
+    if message["role"] == "assistant":
+        if message.get("provider") not in (None, OFFLINE):
+            st.caption(md(message["model"]))
+        rating = st.feedback("thumbs", key=f"rate_{session_id}_{index}")
+        wanted = {0: "down", 1: "up"}.get(rating)
+        if rating is not None and wanted != message.get("rating"):
+            sessions.rate(listener, session_id, index, wanted)
+
+
+prompt = st.chat_input("Ask about your listening, or for music")  # pinned to the bottom wherever it is called
+# A rerun requested while a run is going (another click, a reconnect) takes over that run's chat submission. If the
+# run had already stored its answer, the conversation shows it: the message is not answered twice.
+if prompt and st.session_state.pop("chat_unfinished", None) == (listener, prompt):
+    prompt = None
 if chosen is not None:
-    session = sessions.get(listener, chosen)
-    for index, message in enumerate(session["messages"]):
+    for index, message in enumerate(sessions.get(listener, chosen)["messages"]):
         with st.chat_message(message["role"]):
             text = message["content"]
             st.markdown(answer_markdown(text) if message["role"] == "assistant" else md(text))
-            if message.get("tool_calls"):
-                show_tools(message["tool_calls"], f"{chosen}_{index}")
-            for note in message.get("notes") or []:
-                st.caption(f":orange[{md(note)}]")
-            if message["role"] == "assistant":
-                if message.get("provider") not in (None, OFFLINE):
-                    st.caption(md(message["model"]))
-                rating = st.feedback("thumbs", key=f"rate_{chosen}_{index}")
-                wanted = {0: "down", 1: "up"}.get(rating)
-                if rating is not None and wanted != message.get("rating"):
-                    sessions.rate(listener, chosen, index, wanted)
-else:
+            show_details(message, chosen, index)
+elif not prompt:
     st.info("Try “what did I play most last March?”, “something upbeat for a run, nothing I've heard”, then “more "
             "like the second one”, “why this one?” or “make that a playlist called Run”.")
 
-if prompt := st.chat_input("Ask about your listening, or for music"):
+if prompt:
     with st.chat_message("user"):
         st.markdown(md(prompt))
     with st.chat_message("assistant"):
         reply = assistant(listener).reply(prompt, chosen)  # filed under the conversation this tab shows
         streamed = st.empty()
-        text = ""
+        text, drawn = "", 0.0
         for piece in reply:
             text += piece
-            streamed.markdown(answer_markdown(text))
-    active[listener] = reply.answer.session_id
-    st.rerun()
+            if time.monotonic() - drawn >= STREAM_EVERY:
+                streamed.markdown(answer_markdown(text))
+                drawn = time.monotonic()
+        session_id = active[listener] = reply.answer.session_id
+        st.session_state["chat_unfinished"] = (listener, prompt)  # until this run has drawn everything
+        messages = sessions.get(listener, session_id)["messages"]
+        streamed.markdown(answer_markdown(messages[-1]["content"]))  # as the conversation will show it
+        show_details(messages[-1], session_id, len(messages) - 1, eager=True)
+    history = sessions.list(listener)  # the new conversation, or its new title and time
+
+with conversation_slot:
+    conversation_picker(history)
+st.session_state.pop("chat_unfinished", None)
