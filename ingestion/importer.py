@@ -90,12 +90,12 @@ def import_exports(
     try:
         with ExitStack() as stack:
             files: list[tuple[str, ExportFile]] = []
-            scratches: list[Path] = []
+            links: list[Path] = []  # the reader's links to the files live in the first batch's scratch folder
             for listener, paths in batches:
                 selection = stack.enter_context(collect_exports(paths, scratch_root, display))
                 files += [(listener, f) for f in selection.files]
                 report.ignored += selection.ignored
-                scratches.append(selection.scratch)
+                links.append(selection.scratch / "links")
             if not files:
                 shown = ", ".join((display or {}).get(p, str(p)) for _, ps in batches for p in ps)
                 raise ExportFileError(shown, "holds no Spotify listening-data files.",
@@ -103,7 +103,7 @@ def import_exports(
             with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # hashlib releases the GIL
                 facts = dict(zip((id(f) for _, f in files), pool.map(inspect, [f for _, f in files]), strict=True))
             with transaction(con):
-                _run(con, report, files, facts, scratches[0] / "links", progress or (lambda *_: None))
+                _run(con, report, files, facts, links[0], progress or (lambda *_: None))
                 if then is not None:
                     then(con)
     finally:
