@@ -46,22 +46,29 @@ class Answer:
 
 
 class Reply:
-    """The streamed text of one answer; `answer` is set once the stream is consumed."""
+    """The streamed text of one answer; `answer` is set once the stream is consumed.
 
-    def __init__(self, events: Iterator[str | ToolCall], finish: Callable[[str, list[ToolCall]], Answer]) -> None:
+    Reading may stop part-way (a dashboard run interrupted by the listener's next message) and resume with `collect`:
+    the text already read is kept, so the answer is stored whole, once.
+    """
+
+    def __init__(self, session_id: str, events: Iterator[str | ToolCall],
+                 finish: Callable[[str, list[ToolCall]], Answer]) -> None:
+        self.session_id = session_id
         self._events, self._finish = events, finish
+        self._parts: list[str] = []
         self.tool_calls: list[ToolCall] = []
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
-        parts = []
         for event in self._events:
             if isinstance(event, ToolCall):
                 self.tool_calls.append(event)
             else:
-                parts.append(event)
+                self._parts.append(event)
                 yield event
-        self.answer = self._finish("".join(parts).strip(), self.tool_calls)
+        if self.answer is None:
+            self.answer = self._finish("".join(self._parts).strip(), self.tool_calls)
 
     def collect(self) -> Answer:
         for _ in self:
@@ -111,7 +118,7 @@ class Assistant:
                                  state.as_dict(), used["provider"], used["model"])
             return Answer(answer_text, session["session_id"], used["provider"], used["model"], calls, used["notes"])
 
-        return Reply(self._events(message, session, ctx, used), finish)
+        return Reply(session["session_id"], self._events(message, session, ctx, used), finish)
 
     def _events(self, message: str, session: dict, ctx: ToolContext, used: dict) -> Iterator[str | ToolCall]:
         if len(message) > MAX_MESSAGE:

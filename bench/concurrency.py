@@ -120,7 +120,7 @@ async def _add(page, tab: Tab, round_: int) -> None:
         tab.playlist = f"Mix {tab.label}"
         await page.locator(".st-key-pl_new_name input").fill(tab.playlist)
         await page.get_by_role("button", name="Create").click()
-    choice = page.locator(".st-key-pl_choice label").filter(has_text=f"{tab.playlist} (")
+    choice = page.locator("[class*='st-key-pl_choice_'] label").filter(has_text=f"{tab.playlist} (")
     await choice.wait_for(timeout=60_000)
     await _settle(page)
     if not await choice.locator("input").is_checked():

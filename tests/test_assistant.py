@@ -53,6 +53,22 @@ def _sql(home: Path, sql: str, params: list | None = None):
         con.close()
 
 
+def test_an_answer_read_part_way_is_stored_whole_in_its_conversation(home: Path) -> None:
+    """The dashboard stops streaming when the listener sends the next message; the turn must still be stored, whole
+    and once, in the conversation the reply was started in (the next message continues that conversation)."""
+    bot = _bot(home)
+    whole = _bot(home).reply("who are my top artists?").collect().text
+    reply = bot.reply("who are my top artists?")
+    first = next(iter(reply))
+    assert first and reply.answer is None
+    answer = reply.collect()
+    assert answer.text == whole and answer.session_id == reply.session_id
+    stored = ChatSessions(bot.store).get("listener_d", reply.session_id)["messages"]
+    assert [m["role"] for m in stored] == ["user", "assistant"] and stored[1]["content"] == whole
+    assert stored[1]["tool_calls"][0]["name"] == "listening_query"
+    assert reply.collect() is answer and len(ChatSessions(bot.store).get("listener_d", reply.session_id)["messages"]) == 2
+
+
 def test_stats_answers_match_independent_sql(home: Path) -> None:
     bot = _bot(home)
     artist, plays = _sql(home, "SELECT artist_name, count(*) FROM plays WHERE listener = 'listener_d' AND "

@@ -36,8 +36,15 @@ def browser():
         instance.close()
 
 
+def _new_page(browser, **options):
+    """A page whose every wait allows for a shared 2-core machine also running Streamlit and the test."""
+    page = browser.new_page(**options)
+    page.set_default_timeout(90_000)
+    return page
+
+
 def test_explore_renders_charts(app_url: str, browser) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page = _new_page(browser, viewport={"width": 1400, "height": 1600})
     page.goto(app_url)
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
     page.wait_for_selector(".vega-embed", timeout=60_000)
@@ -55,7 +62,7 @@ def test_explore_renders_charts(app_url: str, browser) -> None:
 
 
 def test_import_page_upload(app_url: str, browser, fixtures: Path, tmp_path: Path) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page = _new_page(browser, viewport={"width": 1400, "height": 1200})
     page.goto(f"{app_url}/import")
     page.wait_for_selector("text=Import a Spotify export", timeout=60_000)
     page.get_by_label("Whose listening is this?").fill("browser_user")
@@ -89,7 +96,7 @@ def test_import_page_keeps_two_uploads_with_one_name(app_url: str, browser, tmp_
         path.parent.mkdir()
         path.write_text(json.dumps([{"endTime": f"2023-0{folder + 1}-0{day} 10:00", "artistName": "Robyn",
                                      "trackName": f"Song {folder}-{day}", "msPlayed": 200_000} for day in range(1, 8)]))
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page = _new_page(browser, viewport={"width": 1400, "height": 1200})
     page.goto(f"{app_url}/import")
     page.wait_for_selector("text=Import a Spotify export", timeout=60_000)
     page.get_by_label("Whose listening is this?").fill("same_names")
@@ -104,7 +111,7 @@ def test_import_page_keeps_two_uploads_with_one_name(app_url: str, browser, tmp_
 
 
 def test_for_you_recommendations_and_feedback(app_url: str, browser) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page = _new_page(browser, viewport={"width": 1400, "height": 1400})
     page.goto(f"{app_url}/for-you")
     page.wait_for_selector("text=For you", timeout=60_000)
     first = page.locator("[data-testid='stMarkdownContainer']").filter(has_text=re.compile(r"^1\. ")).first
@@ -127,7 +134,7 @@ def test_for_you_recommendations_and_feedback(app_url: str, browser) -> None:
 
 
 def test_chat_round_trip(app_url: str, browser) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page = _new_page(browser, viewport={"width": 1400, "height": 1400})
     page.goto(f"{app_url}/chat?listener=listener_a")  # the Import test adds a listener without a model
     box = page.get_by_placeholder("Ask about your listening, or for music")
     box.wait_for(timeout=60_000)
@@ -152,4 +159,19 @@ def test_chat_round_trip(app_url: str, browser) -> None:
     assert "SELECT" in page.locator("[data-testid='stCode']").first.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+    # Each message above was sent while the previous answer could still be streaming: all three turns must be in one
+    # conversation, which the picker can leave and come back to.
+    messages = page.locator("[data-testid='stChatMessage']")
+    assert messages.count() == 6
+    _pick_conversation(page, "New conversation")
+    page.get_by_text("Try “what did I play most last March?”").wait_for(timeout=30_000)
+    assert messages.count() == 0
+    _pick_conversation(page, "who are my top artists?")
+    page.locator("[data-testid='stChatMessage']").filter(has_text="Number 1,").first.wait_for(timeout=30_000)
+    assert messages.count() == 6
     page.close()
+
+
+def _pick_conversation(page, title: str) -> None:
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Conversation").click()
+    page.get_by_role("option").filter(has_text=title).first.click()

@@ -196,8 +196,7 @@ def test_playlists_from_for_you_edit_and_export(served_env: Path) -> None:
 
     at.switch_page("app_pages/playlists.py").run()
     at.selectbox(key="pl_listener").set_value(listener).run()
-    choice = at.radio(key="pl_choice")
-    choice.set_value(f"own:{saved['playlist_id']}").run()
+    _playlist_choice(at).set_value(f"own:{saved['playlist_id']}").run()
     assert not at.exception, [e.value for e in at.exception]
     second = saved["tracks"][1]["track_name"]
     at.button(key="up_1").click().run()
@@ -205,6 +204,11 @@ def test_playlists_from_for_you_edit_and_export(served_env: Path) -> None:
     assert moved["tracks"][0]["track_name"] == second
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Export M3U", "Export CSV", "Export JSPF"]
+
+
+def _playlist_choice(at):
+    """The Playlists radio (its key names what it shows: dashboard/choice.py)."""
+    return next(r for r in at.radio if r.label == "Playlist")
 
 
 def test_imported_playlists_show_beside_own_and_copy(served_env: Path) -> None:
@@ -218,13 +222,14 @@ def test_imported_playlists_show_beside_own_and_copy(served_env: Path) -> None:
     con.close()
     at = _run("app_pages/playlists.py")
     at.selectbox(key="pl_listener").set_value(listener).run()
-    at.radio(key="pl_choice").set_value(f"imported:{playlist_id}").run()
+    _playlist_choice(at).set_value(f"imported:{playlist_id}").run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.dataframe[0].value) == items
     at.button(key="pl_copy").click().run()
     copies = [p for p in Playlists(OperationalStore.connect(None, served_env)).list(listener)
               if p["name"] == f"{name} (copy)"]
     assert len(copies) == 1 and len(copies[0]["tracks"]) == items
+    assert _playlist_choice(at).value == f"own:{copies[0]['playlist_id']}"  # the copy is shown, ready to edit
 
 
 def test_chat_answers_shows_its_tools_resumes_and_takes_thumbs(served_env: Path) -> None:

@@ -13,6 +13,7 @@ from assistant.engine import OFFLINE
 from assistant.sessions import ChatSessions
 from dashboard import queries as q
 from dashboard.conversation import assistant, providers_label
+from dashboard.choice import remembered_choice
 from dashboard.data import ask, connection
 from dashboard.served import answer_markdown, md, pick_listener, store
 
@@ -24,27 +25,22 @@ if connection() is None:
 listener = pick_listener(ask(q.listeners), "chat_listener")  # /chat?listener=NAME opens that listener's chat
 sessions = ChatSessions(store())
 history = sessions.list(listener)
-# The conversation this browser tab shows is kept in its own session state (`chat_active`, per listener): other tabs
-# of the same listener add sessions to the list, which must neither move this tab nor receive its messages.
-active = st.session_state.setdefault("chat_active", {})
+# The conversation this browser tab shows is kept in its own session state (per listener): other tabs of the same
+# listener add sessions to the list, which must neither move this tab nor receive its messages.
+shown_key = f"chat_conversation_{listener}"
 NEW = "new"  # not a session id (those are 16 hex digits); None would show as an empty choice
-chosen = active.get(listener) if active.get(listener) in {s["session_id"] for s in history} else None
+chosen = st.session_state.get(shown_key)
+if chosen not in {s["session_id"] for s in history}:
+    chosen = None
 conversation_slot = st.sidebar.container()  # filled at the end, when this run's answer has its session
 st.sidebar.caption(f"Answers from: {providers_label()}. Tools read only {md(listener)}'s data; nothing is deleted from "
                    "a chat.")
 
 
-def _choose(listener: str, key: str) -> None:
-    st.session_state["chat_active"][listener] = st.session_state[key]
-
-
 def conversation_picker(history: list[dict]) -> None:
-    options = [NEW] + [s["session_id"] for s in history]
     titles = {s["session_id"]: f"{s['title'] or 'untitled'} · {s['updated_at']:%d %b %H:%M}" for s in history}
-    key = f"chat_conversation_{listener}"
-    st.session_state[key] = active.get(listener) if active.get(listener) in options else NEW
-    st.selectbox("Conversation", options, key=key, on_change=_choose, args=(listener, key),
-                 format_func=lambda sid: "New conversation" if sid == NEW else titles[sid])
+    remembered_choice(st.selectbox, "Conversation", [NEW, *titles], shown_key,
+                      lambda sid: "New conversation" if sid == NEW else titles[sid])
 
 
 def show_tools(calls: list[dict], key: str, eager: bool) -> None:
@@ -104,15 +100,21 @@ if prompt:
         st.markdown(md(prompt))
     with st.chat_message("assistant"):
         reply = assistant(listener).reply(prompt, chosen)  # filed under the conversation this tab shows
+        # Set before streaming: the listener may send the next message while this answer streams, which stops this
+        # run at its next redraw. The answer is then read to its end and stored (`finally`), and the next run shows
+        # it in this same conversation instead of starting another one.
+        session_id = st.session_state[shown_key] = reply.session_id
+        st.session_state["chat_unfinished"] = (listener, prompt)  # until this run has drawn everything
         streamed = st.empty()
         text, drawn = "", 0.0
-        for piece in reply:
-            text += piece
-            if time.monotonic() - drawn >= STREAM_EVERY:
-                streamed.markdown(answer_markdown(text))
-                drawn = time.monotonic()
-        session_id = active[listener] = reply.answer.session_id
-        st.session_state["chat_unfinished"] = (listener, prompt)  # until this run has drawn everything
+        try:
+            for piece in reply:
+                text += piece
+                if time.monotonic() - drawn >= STREAM_EVERY:
+                    streamed.markdown(answer_markdown(text))
+                    drawn = time.monotonic()
+        finally:
+            reply.collect()
         messages = sessions.get(listener, session_id)["messages"]
         streamed.markdown(answer_markdown(messages[-1]["content"]))  # as the conversation will show it
         show_details(messages[-1], session_id, len(messages) - 1, eager=True)

@@ -7,9 +7,12 @@ edit is made by the button's callback, before that one run shows it.
 import streamlit as st
 
 from dashboard import queries as q
+from dashboard.choice import remembered_choice
 from dashboard.data import ask, connection
 from dashboard.served import catalog_labels, md, pick_listener, playlists, served_bundle
 from serving.playlist_export import FORMATS, export
+
+CHOICE = "pl_choice"  # the playlist this tab shows, as "own:ID" or "imported:ID"
 
 st.title("Playlists")
 if connection() is None:
@@ -23,18 +26,19 @@ with st.sidebar.form("new_playlist", clear_on_submit=True):
     name = st.text_input("New playlist", placeholder="Name", key="pl_new_name")
     if st.form_submit_button("Create", type="primary"):
         try:
-            store.create(listener, name)
+            st.session_state[CHOICE] = f"own:{store.create(listener, name)['playlist_id']}"  # shows the new one
             st.toast(f"Created {md(name)}")
         except ValueError as exc:
             st.error(md(exc))
 
 
-def _edit(action: str, *args, **kwargs) -> None:
+def _edit(action: str, *args, **kwargs) -> dict | None:
     """A button's callback: the edit is stored before the run that shows it; a refusal is said where it was made."""
     try:
-        getattr(store, action)(*args, **kwargs)
+        return getattr(store, action)(*args, **kwargs)
     except ValueError as exc:  # a full playlist, a taken or empty name
         st.session_state[f"pl_problem_{action}"] = str(exc)
+        return None
 
 
 def _show_problem(action: str) -> None:
@@ -43,7 +47,9 @@ def _show_problem(action: str) -> None:
 
 
 def _copy(listener: str, title: str, tracks: list[dict]) -> None:
-    _edit("create", listener, f"{title} (copy)", tracks, source="export copy")
+    copy = _edit("create", listener, f"{title} (copy)", tracks, source="export copy")
+    if copy:
+        st.session_state[CHOICE] = f"own:{copy['playlist_id']}"
 
 
 def _rename(listener: str, playlist_id: str, key: str) -> None:
@@ -52,7 +58,7 @@ def _rename(listener: str, playlist_id: str, key: str) -> None:
 
 def _delete(listener: str, playlist_id: str) -> None:
     _edit("delete", listener, playlist_id)
-    st.session_state.pop("pl_choice", None)  # the deleted playlist is no longer a choice
+    st.session_state.pop(CHOICE, None)  # the deleted playlist is no longer a choice
 
 
 @st.fragment
@@ -66,7 +72,7 @@ def listener_playlists(listener: str) -> None:
     labels = {f"own:{p['playlist_id']}": f"{md(p['name'])} ({len(p['tracks'])})" for p in own}
     labels |= {f"imported:{r.playlist_id}": f"{md(r.name)} ({r.items}, from your export)"
                for r in imported.itertuples()}
-    choice = st.radio("Playlist", list(labels), format_func=labels.get, horizontal=True, key="pl_choice")
+    choice = remembered_choice(st.radio, "Playlist", list(labels), CHOICE, labels.get, horizontal=True)
     kind, playlist_id = choice.split(":", 1)
 
     if kind == "imported":
