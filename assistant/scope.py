@@ -25,6 +25,7 @@ import duckdb
 
 from warehouse.connection import WarehouseMissing, current_snapshot
 from warehouse.derived import FEATURES, MUSIC, TRACK_KEY
+from warehouse.literals import literal, statements
 
 # `tracks` and `artists` hold only what this listener played: the names as their own latest play spells them, their
 # own counts, and what the public catalog says about the item. Whatever came from other listeners' data (their
@@ -183,7 +184,10 @@ class ListenerScope:
         stopped = threading.Event()
         threading.Thread(target=_stop_when_late, args=(cursor, finished, stopped), daemon=True).start()
         try:
-            result = cursor.execute(sql, params or [])
+            *prepare, run = statements(sql, params)  # values as literals: binding them would import pandas
+            for statement in prepare:
+                cursor.execute(statement)
+            result = cursor.execute(run)
             rows = result.fetchmany(limit)
             return [d[0] for d in result.description], rows
         except duckdb.Error:
@@ -243,7 +247,7 @@ def check_select(sql: str, allowed: set[str], reserved: set[str]) -> None:
     if len(sql) > 5000:
         raise QueryRejected("the query is longer than 5,000 characters")
     with duckdb.connect() as parser:  # its own: the module's default connection is shared by every thread
-        parsed = json.loads(parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+        parsed = json.loads(parser.execute(f"SELECT json_serialize_sql({literal(sql)})").fetchone()[0])
     if parsed.get("error"):
         message = parsed.get("error_message", "")
         if "Only SELECT" in message:

@@ -31,11 +31,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from warehouse.literals import statements  # noqa: E402  (the assistant writes its values the same way)
+
 SHARED_EXPORTS = ROOT.parent / "shared" / "data" / "spotify_exports"
 
 QUESTIONS = [
@@ -66,38 +67,6 @@ for sql in job["queries"]:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def literal(value) -> str:
-    """A Python value as a DuckDB literal."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return repr(value)
-    if isinstance(value, float):  # typed: a bare 0.5 would be a DECIMAL, and nan or inf no number at all
-        return f"'{value!r}'::DOUBLE"
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def statements(sql: str, params) -> list[str]:
-    """The query with its values as literals: one statement without parameters, else PREPARE and EXECUTE."""
-    if not params:
-        return [sql]
-    if isinstance(params, dict):
-        named = not all(str(k).isdigit() for k in params)
-        values = [f"{k} := {literal(v)}" if named else literal(v)
-                  for k, v in sorted(params.items(), key=lambda kv: kv[0] if named else int(kv[0]))]
-    else:
-        values = [literal(v) for v in params]
-    return [f"PREPARE bench_query AS {sql}", f"EXECUTE bench_query({', '.join(values)})"]
 
 
 def scope_views(listener: str) -> list[tuple[str, str]]:
