@@ -177,8 +177,11 @@ def test_models_page_shows_gate_and_every_model(served_env: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Gate"] == "blocked"  # the fixture runs ask for a 1000x gate; the page applies the same setting
     frames = [df.value for df in at.dataframe]
-    models = set().union(*(set(f["model"]) for f in frames if "model" in f))
+    models = set().union(*(set(f["Model"]) for f in frames if "Model" in f))
     assert {"popularity", "ease_reference", "hybrid", "als", "bpr"} <= models
+    # listeners read the metrics by what they mean, not by the warehouse's column names
+    columns = set().union(*(f.columns for f in frames))
+    assert "Ranking quality (nDCG@10)" in columns and not any("_at_" in c for c in columns)
 
 
 def test_playlists_from_for_you_edit_and_export(served_env: Path) -> None:
