@@ -26,9 +26,10 @@ import pytest
 
 from assistant.engine import Assistant
 from serving.store import OperationalStore
-from tests.chat_eval_v2_truth import load_items, truth
+from tests.chat_eval_v2_truth import EVAL_PATH, load_items, truth
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+V3_PATH = Path(__file__).with_name("chat_eval_v3.yaml")  # 140 more items written blind to the code, all `dev`
 TODAY = date(2026, 11, 25)
 TUNE_FLOOR = 0.95  # reached 100% on the tune split (124 items); a few slips are allowed, a regression is not
 REFUSAL = r"\b(can't|cannot|can only|not available|only read|won't|not allowed|nothing was (changed|done))\b"
@@ -179,9 +180,10 @@ def run_item(item: dict, db_path: Path, store_home: Path, load_bundle, con) -> d
             "calls": [{"name": c.name, "arguments": c.arguments, "error": c.error} for c in answer.tool_calls]}
 
 
-def evaluate(db_path: Path, tmp: Path, load_bundle=lambda: None, splits=("tune", "holdout"),
-             skip_recommendations: bool = False) -> dict:
-    items = [i for i in load_items() if i["split"] in splits
+def evaluate(db_path: Path, tmp: Path, load_bundle=lambda: None, splits=("tune", "holdout", "dev"),
+             skip_recommendations: bool = False, path: Path = EVAL_PATH) -> dict:
+    """Accuracy per category of the items of `path` in `splits`; `dev` (v3) is tuned on like `tune`."""
+    items = [i for i in load_items(path) if i["split"] in splits
              and not (skip_recommendations and i["expect"]["kind"] == "recommendation")]
     con = duckdb.connect(str(db_path), read_only=True)
     try:
@@ -190,22 +192,23 @@ def evaluate(db_path: Path, tmp: Path, load_bundle=lambda: None, splits=("tune",
         con.close()
     table: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for r in results:
-        if r["split"] == "tune":  # the holdout is one number: per category it would start to guide tuning
-            table[r["category"]]["tune"].append(r["ok"])
+        if r["split"] != "holdout":  # the holdout is one number: per category it would start to guide tuning
+            table[r["category"]][r["split"]].append(r["ok"])
         table["all"][r["split"]].append(r["ok"])
     accuracy = {cat: {split: round(sum(v) / len(v), 3) for split, v in by.items()} for cat, by in table.items()}
-    tune = [r for r in results if r["split"] == "tune"]
+    tune = [r for r in results if r["split"] != "holdout"]
     report = {"items": len(results), "accuracy": accuracy,
               "confidently_wrong": {s: sum(r["confidently_wrong"] for r in results if r["split"] == s)
-                                    for s in ("tune", "holdout")},
+                                    for s in ("tune", "holdout", "dev")},
               # holdout items are counted, never listed: nobody tunes on them
               "tune_results": tune}
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "chat_eval_v2.json").write_text(json.dumps(report, indent=2, default=str))
-    print(f"\nchat eval v2: {len(results)} items")
-    print(f"{'category':20} {'tune':>6} {'holdout':>8}")
+    (ARTIFACTS / f"{path.stem}.json").write_text(json.dumps(report, indent=2, default=str))
+    shown = [s for s in ("tune", "holdout", "dev") if s in accuracy["all"]]
+    print(f"\n{path.name}: {len(results)} items")
+    print(f"{'category':20} " + " ".join(f"{s:>8}" for s in shown))
     for cat, by in sorted(accuracy.items()):
-        print(f"{cat:20} {by.get('tune', float('nan')):6.1%} {by.get('holdout', float('nan')):8.1%}")
+        print(f"{cat:20} " + " ".join(f"{by.get(s, float('nan')):8.1%}" for s in shown))
     print(f"confident answers that were wrong: {report['confidently_wrong']}")
     return report
 
@@ -225,10 +228,11 @@ def test_offline_assistant_on_the_v2_set(shared_run, tmp_path: Path) -> None:
 if __name__ == "__main__":
     import tempfile
 
+    chosen = V3_PATH if "--v3" in sys.argv else EVAL_PATH
     with tempfile.TemporaryDirectory() as scratch:
-        found = evaluate(Path(sys.argv[1]) / "wh.duckdb", Path(scratch), splits=("tune",),
-                         skip_recommendations=True)
-    wanted = set(sys.argv[2:])
+        found = evaluate(Path(sys.argv[1]) / "wh.duckdb", Path(scratch), splits=("tune", "dev"),
+                         skip_recommendations=True, path=chosen)
+    wanted = set(sys.argv[2:]) - {"--v3"}
     for r in found["tune_results"]:
         if not r["ok"] and (not wanted or r["id"] in wanted or r["category"] in wanted):
             print(f"\n{r['id']} {r['category']}: {'; '.join(r['problems'])}\n  calls: {r['calls']}\n  "
