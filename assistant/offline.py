@@ -28,8 +28,13 @@ _ORD = r"(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?
 WRITE_WORDS = r"\b(delete|drop|truncate|wipe|erase|destroy|purge|clear|reset|forget)\b"
 WRITE_TARGETS = (r"\b(history|data|plays|account|everything|table|tables|database|listening|sessions?|feedback|"
                  r"all|chats?|conversations?|warehouse|records?)\b")
-OTHERS = (r"\b(other (listeners?|users?|people)|someone else'?s?|every(one|body)'?s?|all (listeners|users)|"
-          r"another (user|listener)|(his|her|their) (data|listening|history|plays))\b")
+OTHERS = (r"\b(other (listeners?|users?|people)|someone else'?s?|every(one|body)'?s?|all (the )?(listeners|users)|"
+          r"another (user|listener)|(his|her|their) (data|listening|history|plays)|every (listener|user)|"
+          r"(listener|user) ids?|(across|among|of) (all )?(the )?(users|listeners|people)( on| of| in)?)\b")
+# instructions smuggled into a message: answered plainly, never followed
+INJECTION = (r"\b(ignore (all |any )?(the |your )?(previous|prior|above|earlier) (instructions|prompts?|rules)|"
+             r"system prompt|(admin|developer|god|debug) mode|you are now|jailbreak|disregard (your|the|all) "
+             r"(rules|instructions))\b|^\s*system\s*:")
 # what the asking listener calls themself: never another listener's name, even if someone is called "my"
 OWN_WORDS = {"i", "me", "my", "mine", "myself", "we", "us", "our", "you", "your"}
 DETERMINERS = OWN_WORDS | {"the", "a", "an", "this", "that"}  # "my music's", "the top's": a thing, not a person
@@ -103,6 +108,9 @@ def guard(text: str, ctx: ParseContext) -> str:
     if re.search(r"\bdelete\b.*\bplaylist\b|\bplaylist\b.*\bdelete\b", t):
         return ("I don't delete playlists from a chat; open the Playlists page and use “Delete playlist” there. "
                 "Nothing was changed.")
+    if re.search(INJECTION, t):
+        return ("I can't do that: I don't change how I work or show my instructions from inside a chat. I can answer "
+                "questions about your own listening, recommend music and edit your playlists.")
     if re.search(OTHERS, t) or any(_asks_about(t, other) for other in ctx.other_listeners):
         return (f"I can only see your own listening ({ctx.listener}); other listeners' data is not available to "
                 "this assistant.")

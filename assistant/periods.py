@@ -51,6 +51,11 @@ def _season(year: int, name: str) -> Period:
     return Period(date(year, first, 1), end, f"{name} {year}")
 
 
+def _half(year: int, first: bool) -> Period:
+    start, end = (date(year, 1, 1), date(year, 6, 30)) if first else (date(year, 7, 1), date(year, 12, 31))
+    return Period(start, end, f"{'first' if first else 'second'} half of {year}")
+
+
 def _year_of(text: str) -> int:
     """'2019', "'19" or '19' as a year (two digits are this century's up to 49)."""
     digits = text.strip("'’")
@@ -67,6 +72,21 @@ def parse_period(text: str, today: date) -> Period | None:
 
 
 def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
+    if m := re.search(rf"\b(?:between|from) {_MONTH}\.? (?:and|to|through|till|until|-) {_MONTH}\.?,? (?:of )?(\d{{4}})\b",
+                      t):
+        year, first, last = int(m[3]), MONTHS[m[1][:3]], MONTHS[m[2][:3]]
+        if first <= last:
+            start, end = month_period(year, first).start, month_period(year, last).end
+            return Period(start, end, f"{calendar.month_name[first]}–{calendar.month_name[last]} {year}"), m
+    if m := re.search(rf"\b(?:between|from) {_HOLIDAY} (?:and|to|through|till|until) {_HOLIDAY},? (?:of )?(\d{{4}})\b",
+                      t):
+        year = int(m[3])
+        start, end = date(year, *HOLIDAYS[m[1]]), date(year, *HOLIDAYS[m[2]])
+        if start <= end:
+            return Period(start, end, f"{m[1]} to {m[2]} {year} ({start:%-d}–{end:%-d %B %Y})"), m
+    if m := re.search(r"\b(first|1st|second|2nd|h1|h2) half (?:of )?(\d{4})\b|\b(h1|h2) (\d{4})\b", t):
+        which, year = (m[1] or m[3]), int(m[2] or m[4])
+        return _half(year, which in ("first", "1st", "h1")), m
     if m := re.search(r"\bbetween (\d{4}) and (\d{4})\b", t):
         a, b = sorted(int(x) for x in m.groups())
         return Period(date(a, 1, 1), date(b, 12, 31), f"{a}–{b}"), m
@@ -84,7 +104,7 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
     if m := re.search(r"\b(?:over |in |during )?(?:the )?past (day|week|month|year)\b", t):
         days = _UNITS[m[1]] if m[1] != "year" else 365
         return Period(today - timedelta(days=days), today, f"the past {m[1]}"), m
-    if m := re.search(r"\b(lately|recently|these days)\b", t):
+    if m := re.search(r"\b(lately|recently|these days|nowadays|rn|right now|currently|at the moment)\b", t):
         return Period(today - timedelta(days=30), today, "the last 30 days"), m
     if m := re.search(rf"\b(last|this|in|during|for) {_MONTH}\b", t):
         month = MONTHS[m[2][:3]]

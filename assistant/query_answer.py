@@ -8,12 +8,15 @@ from datetime import date, datetime
 
 from assistant.question import ListeningQuery, period_label, split_period
 
-PLURAL = {"artist": "artists", "track": "tracks", "album": "albums", "show": "podcasts", "genre": "genres",
+PLURAL = {"artist": "artists", "track": "tracks", "album": "albums", "show": "podcasts", "episode": "episodes",
+          "audiobook": "audiobooks", "genre": "genres",
           "year": "years", "month": "months", "weekday": "weekdays", "hour": "hours of the day", "day": "days",
           "platform": "devices", "country": "countries", "content_type": "kinds of listening"}
 CONTENT = {"music": "music", "podcast": "podcasts", "audiobook": "audiobooks", "video": "videos"}
 MEASURE_WORDS = {"plays": "plays", "hours": "hours", "minutes": "minutes", "distinct_tracks": "different tracks",
-                 "distinct_artists": "different artists", "active_days": "days with a play", "skip_rate": "skip rate",
+                 "distinct_artists": "different artists", "distinct_shows": "different podcasts",
+                 "distinct_episodes": "different episodes", "new_artists": "new artists",
+                 "avg_minutes": "average minutes per play", "active_days": "days with a play", "skip_rate": "skip rate",
                  "share": "share",
                  "first_play": "first play", "last_play": "last play"}
 
@@ -35,6 +38,10 @@ def scope_words(q: ListeningQuery) -> str:
         parts.append("in the genre " + " and ".join(q.genres))
     if q.platforms:
         parts.append("on " + "/".join(q.platforms))
+    if q.countries:
+        parts.append("in " + "/".join(q.countries))
+    if q.offline is not None:
+        parts.append("offline" if q.offline else "online")
     if q.skipped is not None:
         parts.append("skipped plays" if q.skipped else "plays not skipped")
     if q.shuffle is not None:
@@ -59,7 +66,10 @@ def amount(measure: str, value) -> str:
         return f"{value:,.0f} minutes"
     if measure in ("skip_rate", "share"):
         return f"{value:.1%}"
-    if measure in ("distinct_tracks", "distinct_artists", "active_days"):
+    if measure == "avg_minutes":
+        return f"{value:,.2f} minutes per play on average"
+    if measure in ("distinct_tracks", "distinct_artists", "distinct_shows", "distinct_episodes", "new_artists",
+                   "active_days"):
         return f"{value:,} {MEASURE_WORDS[measure]}"
     if isinstance(value, datetime | date):
         return when(value)
@@ -106,6 +116,12 @@ def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
             return f"I found no plays of {subject}, so there is no streak."
         return (f"Your longest streak ({subject}): {row['value']:,} consecutive days with at least one play, from "
                 f"{when(row['first_day'])} to {when(row['last_day'])}.")
+    if shape == "gap":
+        row = rows[0] if rows else None
+        if not row:
+            return f"I found no gap in {subject}: you listened every day between your first and last play."
+        return (f"Your longest break ({subject}): {row['value']:,} days without a play, from "
+                f"{when(row['first_day'])} to {when(row['last_day'])}.")
     if shape == "event":
         if not rows:
             return f"I found no plays of {subject}."
@@ -150,9 +166,10 @@ def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
         row = rows[0]
         single = plural[:-1] if plural.endswith("s") and q.group_by not in ("country",) else q.group_by
         single = {"countries": "country", "hours of the day": "hour", "kinds of listening": "kind"}.get(plural, single)
-        return (f"Your top {single} by {by} ({subject}): {name_of(q.group_by, row)}, with "
+        top = "quietest" if q.order == "asc" else "top"
+        return (f"Your {top} {single} by {by} ({subject}): {name_of(q.group_by, row)}, with "
                 f"{amount(q.measure, row['value'])}.")
-    order = "in order" if q.order == "chronological" else f"by {by}"
+    order = "in order" if q.order == "chronological" else f"by {by}, fewest first" if q.order == "asc" else f"by {by}"
     top = f"top {len(rows)} " if q.order != "chronological" and q.limit else ""
     lines = [f"{i}. {name_of(q.group_by, r)}: {amount(q.measure, r['value'])}" for i, r in enumerate(rows, 1)]
     return f"Your {top}{plural} {order} ({subject}):\n\n" + "\n".join(lines) + "\n"
@@ -160,4 +177,6 @@ def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
 
 def _measure_title(q: ListeningQuery) -> str:
     return {"plays": "Plays", "hours": "Hours", "minutes": "Minutes", "distinct_tracks": "Different tracks",
-            "distinct_artists": "Different artists", "active_days": "Days with a play"}.get(q.measure, q.measure)
+            "distinct_artists": "Different artists", "distinct_shows": "Different podcasts",
+            "distinct_episodes": "Different episodes", "new_artists": "New artists",
+            "avg_minutes": "Average length of a play", "active_days": "Days with a play"}.get(q.measure, q.measure)

@@ -18,7 +18,7 @@ from warehouse.derived import track_key_sql
 
 GROUP_COLUMNS = {
     "artist": "p.artist_name", "track": "p.track_name", "album": "p.album_name", "show": "p.show_name",
-    "genre": "t.genre", "year": "CAST(year(p.ts) AS VARCHAR)", "month": "strftime(p.ts, '%Y-%m')",
+    "episode": "p.episode_name", "audiobook": "p.audiobook_title", "genre": "t.genre", "year": "CAST(year(p.ts) AS VARCHAR)", "month": "strftime(p.ts, '%Y-%m')",
     "weekday": "dayname(p.ts)", "hour": "hour(p.ts)", "day": "CAST(p.ts AS DATE)", "platform": "p.platform",
     "country": "p.conn_country", "content_type": "p.content_type",
 }
@@ -54,6 +54,8 @@ def _aggregate(q: ListeningQuery) -> str:
     return {"plays": "count(*)", "hours": "sum(p.ms_played) / 3.6e6", "minutes": "sum(p.ms_played) / 60000.0",
             "distinct_tracks": "count(DISTINCT (p.artist_name, p.track_name)) FILTER (p.track_name IS NOT NULL)",
             "distinct_artists": "count(DISTINCT p.artist_name)",
+            "distinct_shows": "count(DISTINCT p.show_name)", "distinct_episodes": "count(DISTINCT p.episode_name)",
+            "avg_minutes": "avg(p.ms_played) / 60000.0",
             "active_days": "count(DISTINCT CAST(p.ts AS DATE))",
             "skip_rate": "count(*) FILTER (p.skipped) / nullif(count(p.skipped), 0)",
             "first_play": "min(p.ts)", "last_play": "max(p.ts)"}.get(q.measure, "count(*)")
@@ -90,6 +92,10 @@ def _context_where(q: ListeningQuery, ps: _Params) -> list[str]:
         where.append("p.shuffle" if q.shuffle else "NOT p.shuffle")
     if q.platforms:
         where.append(f"p.platform IN ({', '.join(ps.bind(p) for p in q.platforms)})")
+    if q.countries:
+        where.append(f"p.conn_country IN ({', '.join(ps.bind(c) for c in q.countries)})")
+    if q.offline is not None:
+        where.append("p.offline" if q.offline else "NOT coalesce(p.offline, false)")
     return where
 
 
@@ -106,6 +112,8 @@ def compare_buckets(q: ListeningQuery) -> list[tuple[str, str, list]]:
         if q.compare_by == "period":
             start, end = split_period(value)
             buckets.append((value, "CAST(p.ts AS DATE) BETWEEN ? AND ?", [start, end]))
+        elif q.compare_by == "offline":
+            buckets.append((value, "coalesce(p.offline, false) = ?", [value == "offline"]))
         elif q.compare_by == "platform" and value.lower() in DEVICES:
             platforms = list(DEVICES[value.lower()])
             buckets.append((value, f"p.platform IN ({', '.join('?' * len(platforms))})", platforms))
@@ -125,6 +133,16 @@ def compile_query(q: ListeningQuery) -> Compiled:
                   SELECT count(*) AS value, min(day) AS first_day, max(day) AS last_day FROM runs
                   GROUP BY run ORDER BY value DESC, first_day LIMIT 1"""
         return Compiled("streak", sql, dict(ps))
+    if q.measure == "longest_gap":
+        where = " AND ".join(_names_where(q, ps) + _context_where(q, ps)) or "true"
+        # days with no play at all between two listening days: the day after one to the day before the next
+        sql = f"""WITH days AS (SELECT DISTINCT CAST(p.ts AS DATE) AS day FROM {_source(q)} WHERE {where}),
+                  gaps AS (SELECT lag(day) OVER (ORDER BY day) AS before, day AS after FROM days)
+                  SELECT after - before - 1 AS value, before + 1 AS first_day, after - 1 AS last_day FROM gaps
+                  WHERE after - before > 1 ORDER BY value DESC, first_day LIMIT 1"""
+        return Compiled("gap", sql, dict(ps))
+    if q.measure == "new_artists":
+        return _new_artists(q, ps)
     if q.compare_by and q.compare:
         return _compare(q, ps)
     if q.measure in ("first_play", "last_play") and q.group_by in (None, "track"):
@@ -162,6 +180,23 @@ def compile_query(q: ListeningQuery) -> Compiled:
               FROM {_source(q)} WHERE {' AND '.join(where)}
               GROUP BY {column}{', p.artist_name' if track else ''} ORDER BY {order}{limit}"""
     return Compiled("rows", sql, dict(ps))
+
+
+def _new_artists(q: ListeningQuery, ps: _Params) -> Compiled:
+    """Artists first played in the period (or in each year, month…): their first play over the whole history."""
+    names = " AND ".join(_names_where(replace(q, artists=[]), ps)) or "true"
+    framing = " AND ".join(_context_where(q, ps)) or "true"
+    firsts = f"""WITH firsts AS (SELECT p.artist_name, min(p.ts) AS ts FROM {_source(q)} WHERE {names}
+                 AND p.artist_name IS NOT NULL GROUP BY p.artist_name)"""
+    if q.group_by in ("year", "month", "weekday", "hour", "day"):
+        column = GROUP_COLUMNS[q.group_by]
+        order = {"desc": "value DESC, name", "asc": "value, name", "chronological": "name"}[q.order]
+        limit = f" LIMIT {ps.bind(q.limit)}" if q.limit else ""
+        sql = f"""{firsts} SELECT {column} AS name, count(*) AS value, count(*) AS plays FROM firsts p
+                  WHERE {framing} GROUP BY 1 ORDER BY {order}{limit}"""
+        return Compiled("rows", sql, dict(ps))
+    sql = f"{firsts} SELECT count(*) AS value, count(*) AS plays FROM firsts p WHERE {framing}"
+    return Compiled("value", sql, dict(ps))
 
 
 def _compare(q: ListeningQuery, ps: _Params) -> Compiled:

@@ -11,12 +11,13 @@ import calendar
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 
-MEASURES = ("plays", "hours", "minutes", "distinct_tracks", "distinct_artists", "active_days", "skip_rate",
-            "share", "first_play", "last_play", "longest_streak", "busiest_day")
-GROUPS = ("artist", "track", "album", "show", "genre", "year", "month", "weekday", "hour", "day", "platform",
-          "country", "content_type")
+MEASURES = ("plays", "hours", "minutes", "distinct_tracks", "distinct_artists", "distinct_shows",
+            "distinct_episodes", "new_artists", "avg_minutes", "active_days", "skip_rate", "share", "first_play",
+            "last_play", "longest_streak", "longest_gap", "busiest_day")
+GROUPS = ("artist", "track", "album", "show", "episode", "audiobook", "genre", "year", "month", "weekday", "hour",
+          "day", "platform", "country", "content_type")
 CONTENT_TYPES = ("music", "podcast", "audiobook", "video")
-COMPARABLE = ("artist", "track", "album", "show", "content_type", "platform", "period")
+COMPARABLE = ("artist", "track", "album", "show", "content_type", "platform", "period", "offline")
 WEEKDAYS = tuple(calendar.day_name)  # Monday first, as DuckDB's dayname() spells them
 ORDERS = ("desc", "asc", "chronological")
 # groupings whose rows are music, so "my top artists" leaves podcasts out (see tests/chat_eval_v2.yaml conventions)
@@ -26,6 +27,21 @@ NAME_FILTERS = ("artists", "tracks", "albums", "shows", "genres")
 DEVICES = {"phone": ("android", "ios"), "mobile": ("android", "ios"), "computer": ("desktop",),
            "laptop": ("desktop",), "desktop": ("desktop",), "pc": ("desktop",), "web": ("web",),
            "tv": ("cast",), "speaker": ("cast",)}
+
+
+# countries as listeners name them, as the export's conn_country codes (ISO 3166-1 alpha-2)
+COUNTRIES = {
+    "netherlands": "NL", "holland": "NL", "india": "IN", "singapore": "SG", "united states": "US", "usa": "US",
+    "america": "US", "the us": "US", "the states": "US", "united kingdom": "GB", "uk": "GB", "england": "GB",
+    "britain": "GB", "scotland": "GB", "germany": "DE", "france": "FR", "canada": "CA", "australia": "AU",
+    "turkey": "TR", "türkiye": "TR", "kenya": "KE", "spain": "ES", "italy": "IT", "portugal": "PT", "brazil": "BR",
+    "mexico": "MX", "japan": "JP", "ireland": "IE", "belgium": "BE", "switzerland": "CH", "austria": "AT",
+    "sweden": "SE", "norway": "NO", "denmark": "DK", "finland": "FI", "poland": "PL", "greece": "GR",
+    "nigeria": "NG", "south africa": "ZA", "egypt": "EG", "uae": "AE", "dubai": "AE", "thailand": "TH",
+    "indonesia": "ID", "malaysia": "MY", "philippines": "PH", "vietnam": "VN", "china": "CN", "south korea": "KR",
+    "korea": "KR", "new zealand": "NZ", "argentina": "AR", "chile": "CL", "colombia": "CO", "pakistan": "PK",
+    "bangladesh": "BD", "sri lanka": "LK", "nepal": "NP", "czechia": "CZ", "czech republic": "CZ", "hungary": "HU",
+}
 
 
 @dataclass
@@ -46,6 +62,8 @@ class ListeningQuery:
     skipped: bool | None = None
     shuffle: bool | None = None
     platforms: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)  # ISO 3166 codes, as the export's conn_country
+    offline: bool | None = None
     compare_by: str | None = None
     compare: list[str] = field(default_factory=list)  # names, or periods as "YYYY-MM-DD/YYYY-MM-DD"
     share_of: str = "plays"
@@ -83,7 +101,7 @@ class ListeningQuery:
         if self.compare_by == "content_type" or self.measure == "share":
             return False
         return (self.group_by in MUSIC_GROUPS or bool(self.artists or self.tracks or self.albums or self.genres)
-                or self.measure in ("distinct_tracks", "distinct_artists")
+                or self.measure in ("distinct_tracks", "distinct_artists", "new_artists")
                 or self.compare_by in ("artist", "track", "album"))
 
 
@@ -93,6 +111,8 @@ def period_label(start: date | None, end: date | None) -> str:
     start, end = start or date(1900, 1, 1), end or date(2999, 12, 31)
     if start == end:
         return f"{start:%-d %B %Y}"
+    if start.year == end.year and (start.month, start.day, end.month, end.day) in ((1, 1, 6, 30), (7, 1, 12, 31)):
+        return f"{'first' if start.month == 1 else 'second'} half of {start.year}"
     if start.day == 1 and end == start.replace(day=calendar.monthrange(start.year, start.month)[1]):
         return f"{calendar.month_name[start.month]} {start.year}"
     if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31):

@@ -13,27 +13,42 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from rapidfuzz import fuzz, process
+
 from assistant.names import ListenerNames, words_of
 from assistant.periods import MONTHS, Period, month_period, parse_period
-from assistant.question import DEVICES, ListeningQuery
+from assistant.question import COUNTRIES, DEVICES, WEEKDAYS, ListeningQuery
 
+FULL_MONTHS = [m for m in MONTHS if len(m) > 3]
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
            "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a dozen": 12}
 _N = r"(\d{1,3}|" + "|".join(NUMBERS) + ")"
 # ranking words listeners use; all rank by plays unless they say hours or time
 RANKING = (r"\b(top|most|favou?rites?|favs?|fave|go-?to|number one|no\.? ?1|#1|biggest|best|on repeat|bumping|"
-           r"banging|stan|bangers?|jams?|heavy rotation|obsessed with|peak|busiest|usually|mainly|mostly)\b")
+           r"banging|stan|bangers?|jams?|heavy rotation|obsessed with|peak|busiest|usually|mainly|mostly|on loop|"
+           r"looping|comfort|on blast|can'?t stop (playing|listening)|rinsed|rinsing|least|fewest|quietest|lowest)\b")
+# ranking from the bottom: "my quietest month", "least played artist"
+FEWEST = r"\b(least|fewest|quietest|lowest|slowest)\b"
 MEASURES = [  # first match wins
     ("longest_streak", r"\b(longest )?(listening )?streaks?\b|\bconsecutive days\b|\bdays in a row\b"),
     ("skip_rate", r"\bskip ?rate\b|\bhow often do i skip\b|\b(percent|percentage|%|share|fraction|proportion)\b"
                   r"[\w\s]*\bskip\w*\b|\bhow much do i skip\b"),
     ("share", r"\b(what|which) (share|percent(age)?|%|fraction|proportion|part) of\b|\bhow much of my\b|"
               r"\bshare of my\b|\bpercent(age)? of my\b"),
+    ("longest_gap", r"\blongest (i'?ve |i have |have i |i )?(gone|went|been|stretch|gap|break|pause)\b.*\bwithout\b|"
+                    r"\blongest (gap|break|pause)\b|\blongest time without\b"),
+    ("new_artists", r"\bnew artists\b|\b(discover\w*|found) (the )?most (new )?(artists|bands)\b"),
+    ("distinct_episodes", r"\b(different|unique|distinct) episodes\b|\bhow many (different |unique |distinct )?"
+                          r"episodes\b"),
+    ("distinct_shows", r"\bhow many (different |unique |distinct )?(shows|podcasts)\b|"
+                       r"\b(different|unique|distinct) (shows|podcasts)\b"),
+    ("avg_minutes", r"\bon average\b|\baverage (length|time|minutes|duration)\b|\bavg\b"),
     ("distinct_artists", r"\bhow many (different |unique |distinct )?(artists|bands|singers)\b|"
                          r"\b(different|unique|distinct) (artists|bands)\b"),
     ("distinct_tracks", r"\bhow many (different|unique|distinct) (songs|tracks)\b|"
-                        r"\b(different|unique|distinct) (songs|tracks)\b"),
-    ("first_play", r"\b(very )?first (time|song|track|play|listen|thing)\b|\bfirst (listened|played|heard)\b|"
+                        r"\b(different|unique|distinct) (songs|tracks)\b|\b(songs|tracks)\b.*\b(different|unique|"
+                        r"distinct) ones\b"),
+    ("first_play", r"\bhow far back\b|\b(very )?first (time|song|track|play|listen|thing)\b|\bfirst (listened|played|heard)\b|"
                    r"\bdiscover(ed)?\b|\bstart(ed)? (listening|playing)\b|\bwhen did i (first )?(find|get into)\b"),
     ("last_play", r"\blast (time|song|track|play|thing)\b|\bmost recent(ly)?\b|\blast (listened|played|heard)\b"),
     ("active_days", r"\bhow many days\b|\bactive days\b|\bdays (did|have) i (listen|play)"),
@@ -49,9 +64,12 @@ GROUPS = [  # (group, pattern): the first match wins
     ("weekday", r"\b(day of the week|weekdays?|days of the week|which day|what day)\b(?! ever)"),
     ("hour", r"\b(hour|hours of the day|time of (the )?day|what time|when do i (usually )?(listen|play))\b"
              r"(?! of listening)"),
-    ("day", r"\b(busiest|biggest|best) (day|date)\b|\bwhich date\b|\bwhat date\b"),
+    ("day", r"\b(busiest|biggest|best) (day|date)\b|\bwhich date\b|\bwhat date\b|\b(busiest|biggest|best|heaviest|"
+            r"top|most active)( \d+| \w+)?( listening)? (days|dates)\b"),
     ("month", r"\b(month|months|monthly)\b"),
     ("year", r"\b(year|years|yearly|annual)\b"),
+    ("episode", r"\bepisodes?\b"),
+    ("audiobook", r"\baudio ?books?\b"),
     ("show", r"\b(podcasts?|shows?)\b"),
     ("album", r"\balbums?\b"),
     ("artist", r"\b(artists?|bands?|singers?|musicians?|rappers?|who)\b"),
@@ -112,7 +130,9 @@ def understand(message: str, names: ListenerNames, anchor: date, cue_needed: boo
     result = Understood(q)
     if re.search(r"\b(overall|all[- ]time|of all time|ever|in total|altogether)\b", t):
         result.overall = True
+    t = _months_misspelt(t)
     t = _periods(t, anchor, result, slots)
+    t = _where_and_when(t, result, slots)
     t = _compare_words(t, result, slots)
     # names first, so that words inside them ("Twenty One Pilots", "The Weeknd") are not read as vocabulary
     t = _names(t, names, result, slots)
@@ -201,13 +221,85 @@ def _periods(t: str, anchor: date, result: Understood, slots: set[str]) -> str:
     return t
 
 
+def _months_misspelt(t: str) -> str:
+    """'febuary', 'septmber': a word of five letters or more that is nearly a month's name is that month."""
+    def fixed(m: re.Match) -> str:
+        word = m[0]
+        if word in FULL_MONTHS or word in ORDINARY:
+            return word
+        best = process.extractOne(word, FULL_MONTHS, scorer=fuzz.ratio, score_cutoff=85)
+        return best[0] if best else word
+    return re.sub(r"\b[a-z]{5,10}\b", fixed, t)
+
+
+WEEKDAY_NAMES = {d.lower(): d for d in WEEKDAYS}
+_DAY = "(" + "|".join(WEEKDAY_NAMES) + ")"
+_CLOCK = r"(midnight|noon|\d{1,2}(?::00)? ?(?:am|pm)?)"
+
+
+def _hour(text: str) -> int:
+    if text in ("midnight", "noon"):
+        return 0 if text == "midnight" else 12
+    number = int(re.match(r"\d+", text)[0]) % 12 if re.search(r"am|pm", text) else int(re.match(r"\d+", text)[0])
+    return number + (12 if text.endswith("pm") else 0)
+
+
+def _where_and_when(t: str, result: Understood, slots: set[str]) -> str:
+    """Weekdays ("monday to friday", "on saturdays"), hours of the day ("between midnight and 4am"), countries
+    ("while I was in the netherlands") and offline listening, each a filter."""
+    q = result.query
+    if m := re.search(rf"\b(?:from |on )?{_DAY}s? (?:to|through|till|until|-) {_DAY}s?\b", t):
+        days = list(WEEKDAY_NAMES)
+        first, last = days.index(m[1]), days.index(m[2])
+        if first <= last:
+            q.weekdays = [WEEKDAY_NAMES[d] for d in days[first:last + 1]]
+            slots.add("weekdays")
+            t = _cut(t, m.span())
+    elif said := [m for m in re.finditer(rf"\b(?:on |only )?{_DAY}(s)?\b", t) if m[2] or m[0].startswith("on ")]:
+        q.weekdays = [WEEKDAY_NAMES[m[1]] for m in said]
+        slots.add("weekdays")
+        for m in reversed(said):
+            t = _cut(t, m.span())
+    if m := re.search(rf"\b(?:between|from) {_CLOCK} (?:and|to|till|until|-) {_CLOCK}\b", t):
+        first, last = _hour(m[1].strip()), _hour(m[2].strip())
+        if 0 <= first <= 23 and 0 <= last <= 24 and first != last:
+            q.hours_of_day = list(range(first, last)) if first < last else list(range(first, 24)) + list(range(last))
+            slots.add("hours_of_day")
+            t = _cut(t, m.span())
+    for name, code in COUNTRIES.items():
+        if m := re.search(rf"\b(?:in|from|while in|visiting) (?:the )?{re.escape(name)}\b", t):
+            q.countries = [code]
+            slots.add("countries")
+            t = _cut(t, m.span())
+            break
+    online_or_offline = re.search(r"\bonline\b.*\b(or|vs\.?|versus|compared to|than)\b.*\boffline\b|\boffline\b.*\b"
+                                  r"(or|vs\.?|versus|compared to|than)\b.*\bonline\b", t)
+    if online_or_offline:
+        q.compare_by, q.compare = "offline", ["online", "offline"]
+        slots.add("compare")
+        t = re.sub(r"\b(online|offline)\b", " ", t)
+    elif m := re.search(r"\b(?:while |when |in |on )?(offline)( mode)?\b", t):
+        q.offline = True
+        slots.add("offline")
+        t = _cut(t, m.span())
+    return t
+
+
 def _compare_words(t: str, result: Understood, slots: set[str]) -> str:
     """Comparisons between content types and devices ("music or podcasts?", "phone or laptop")."""
     q = result.query
-    if not re.search(r"\b(or|vs\.?|versus|compared to|than)\b", t):
-        return t
     kinds = {"music": r"\bmusic\b|\bsongs\b", "podcast": r"\bpodcasts?\b", "audiobook": r"\baudiobooks?\b"}
     present = [k for k, p in kinds.items() if re.search(p, t)]
+    if len(present) >= 2 and re.search(r"\b(split|breakdown|break down|divided|mix|between)\b", t) and \
+            not re.search(r"\b(or|vs\.?|versus|compared to|than)\b", t):
+        # "how does my listening split between music, podcasts and audiobooks": every kind, by time
+        q.group_by, q.measure, q.order = "content_type", "hours", "desc"
+        slots |= {"group_by", "measure"}
+        for p in (kinds[k] for k in present):
+            t = re.sub(p, " ", t)
+        return t
+    if not re.search(r"\b(or|vs\.?|versus|compared to|than)\b", t):
+        return t
     if len(present) == 2:
         q.compare_by, q.compare = "content_type", present
         slots.add("compare")
@@ -249,6 +341,7 @@ def _names(t: str, names: ListenerNames, result: Understood, slots: set[str]) ->
 
 def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
     q = result.query
+    t = re.sub(r"\s+", " ", t)  # names and periods cut out leave gaps: "different ed sheeran songs"
     consumed: list[tuple[int, int]] = []
 
     def hit(pattern: str) -> re.Match | None:
@@ -284,10 +377,11 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
         slots.add("limit")
     per = hit(PER_GROUP)
     group = None
-    rate = q.measure in ("skip_rate", "share", "distinct_tracks", "distinct_artists")
-    if q.measure not in ("longest_streak", "first_play", "last_play") or q.group_by:
+    rate = q.measure in ("skip_rate", "share", "distinct_tracks", "distinct_artists", "distinct_shows",
+                         "distinct_episodes", "avg_minutes")
+    if q.measure not in ("longest_streak", "longest_gap", "first_play", "last_play") or q.group_by:
         for name, pattern in GROUPS:
-            if name in ("show", "track", "album", "artist") and not (ranking or re.search(
+            if name in ("show", "episode", "audiobook", "track", "album", "artist") and not (ranking or re.search(
                     r"\b(which|who)\b" if rate else r"\b(which|what|who)\b", t) or limit or per):
                 continue
             if name == "year" and q.compare_by == "period":
@@ -304,7 +398,8 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
             not (q.artists or q.tracks or q.albums or q.shows) and re.search(r"\b(what|my|top|most)\b", t):
         q.group_by = "track"  # "what's my most played", "my go-to"
         slots.add("group_by")
-    listing = re.search(r"\bwhat (did|have|do) i (been )?(listen|play|bump|hear)\w*\b", t)
+    listing = re.search(r"\bwhat (did|have|do|was|were) i (been )?(listen|play|bump|hear)\w*\b|\bwhat (did|do) i have "
+                        r"on\b", t)
     if listing and q.group_by in (None, "track") and q.measure in ("plays",) and not q.compare_by:
         q.group_by = "artist" if "bump" in t else "track"  # "what have I been bumping": who, the eval's reading
         slots.add("group_by")
@@ -325,7 +420,11 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
                 q.content_type = "music"
                 slots.add("content_type")
             break
-    if q.group_by == "show":
+    if q.group_by in ("show", "episode"):
+        q.content_type = "podcast"
+    if q.group_by == "audiobook":
+        q.content_type = "audiobook"
+    if q.measure in ("distinct_shows", "distinct_episodes"):
         q.content_type = "podcast"
     if q.group_by and q.limit is None and not q.compare_by:
         singular = (re.search(r"\b(what|which|who)('s|s| is| was)\b|\bwho (do|did|have)\b", t) or re.search(
@@ -341,6 +440,9 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
             slots.add("limit")
     if q.group_by and q.limit is None and q.order != "chronological" and q.group_by not in ("country", "platform"):
         q.limit = 10 if q.group_by in ("artist", "track", "album", "show", "genre") else None
+    if q.group_by and q.order != "chronological" and re.search(FEWEST, t):
+        q.order = "asc"
+        slots.add("order")
     if result.overall:
         t = re.sub(r"\b(overall|all[- ]time|of all time|ever|in total|altogether)\b", " ", t)
     for start, end in sorted(consumed, reverse=True):
@@ -353,5 +455,7 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
                r"streak|busiest|biggest|peak|stream\w*|spent|spend|so far|lately|recently|go-?to|fav\w*|"
                r"repeat|bumping|stan|banger|jams?|number|no|all-time|alltime|ago|latest|recent|least|day|date|"
                r"audiobooks?|videos?|episodes?|podcasts?|shows?|skip\w*|shuffle\w*|minutes?|hours?|put|on|"
+               r"least|fewest|quietest|lowest|slowest|loop|looping|comfort|blast|average|avg|gap|break|without|"
+               r"gone|back|far|new|offline|online|mode|single|split|breakdown|between|"
                r"\d+|" + "|".join(NUMBERS) + r")\b", " ", t)
     return t

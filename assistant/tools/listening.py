@@ -73,6 +73,8 @@ def _choice(description: str, values, many: bool = False) -> dict:
       skipped=BOOLEAN | {"description": "true: only skipped plays; false: only plays not skipped"},
       shuffle=BOOLEAN | {"description": "true: only plays on shuffle"},
       platforms=strings("only these platforms: android, ios, desktop, web, cast, other"),
+      countries=strings("only plays in these countries (ISO 3166 two-letter codes, e.g. NL, IN)"),
+      offline=BOOLEAN | {"description": "true: only plays made offline; false: only online plays"},
       compare_by=_choice("compare two or more things side by side", COMPARABLE),
       compare=strings("the things compared: names, content types, platforms or devices (phone, computer), or "
                       "periods as 'YYYY-MM-DD/YYYY-MM-DD'"),
