@@ -10,14 +10,18 @@ from dataclasses import replace
 from datetime import date
 
 from assistant.names import ListenerNames, words_of
-from assistant.periods import month_period
+from assistant.periods import month_period, season_of, shifted
 from assistant.question import ListeningQuery
 from assistant.understand import Understood, understand
 
 FOLLOWUP = r"^\s*(and|what about|how about|only|just|now|same|but|ok|okay|also|then)\b"
 REFERS = (r"\b(the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|\d+(st|nd|rd|th)) "
           r"(one|song|track|artist|album|podcast|show)\b|\b(it|that song|that track|that one|this one|that artist|"
-          r"that album|that podcast|those|them|these)\b|^\s*the (first|second|third|fourth|fifth)\b")
+          r"that album|that podcast|those|them|these)\b|^\s*the (first|second|third|fourth|fifth)\b|"
+          r"\bthe (top one|number (one|1)|#1|no\.? ?1)\b")
+# a person the conversation named: "her most played song", "how many of their songs"
+PRONOUNS = r"\b(his|her|their|he|she|they)\b"
+SHIFT = r"\bthe (month|year) (before|after)( that)?\b|\bthe (previous|next|following) (month|year)\b"
 
 
 def question_for(message: str, names: ListenerNames, anchor: date, previous: dict | None, items: list[dict],
@@ -31,6 +35,18 @@ def question_for(message: str, names: ListenerNames, anchor: date, previous: dic
     if understood is None:
         return None
     understood.positions = positions if refers else []
+    q = understood.query
+    if re.search(PRONOUNS, t) and not (q.artists or q.tracks or q.albums or q.shows or q.compare):
+        if person := _person(items, mentioned):
+            q.artists = [person]
+            understood.slots.add("artists")
+    if last is not None and last.start and (m := re.search(SHIFT, t)):
+        unit = m[1] or m[5]
+        later = (m[2] or m[4]) in ("after", "next", "following")
+        period = shifted(last.start, last.end, unit, 1 if later else -1)
+        q.start, q.end, q.period_label = period.start, period.end, period.label
+        understood.slots.add("period")
+        followup = True
     if last is not None and re.search(r"\b(which one|who|which of (them|those|the two))\b", t) and \
             re.search(r"\bmore\b", t) and len(mentioned) >= 2 and not understood.query.compare:
         kind = mentioned[0]["kind"]
@@ -39,9 +55,18 @@ def question_for(message: str, names: ListenerNames, anchor: date, previous: dic
                     measure=understood.query.measure if "measure" in understood.slots else last.measure)
         setattr(q, f"{kind}s", [])
         return q
-    if followup and (understood.slots or understood.positions or understood.bare_month or understood.overall):
+    if followup and (understood.slots or understood.positions or understood.bare_month or understood.bare_season
+                     or understood.overall):
         return as_followup(understood, last, items)
     return understood.query if _asks_anew(understood) else None
+
+
+def _person(items: list[dict], mentioned: list[dict]) -> str | None:
+    """Whom "her" or "their" means: the one artist of the last answer, else the artist last asked about."""
+    artists = [i.get("artist_name") or i.get("name") for i in items if i.get("item_type") == "artist"]
+    if len(artists) == 1:
+        return artists[0]
+    return next((m["name"] for m in mentioned if m["kind"] == "artist"), None)
 
 
 def _asks_anew(understood: Understood) -> bool:
@@ -67,6 +92,9 @@ def as_followup(new: Understood, previous: ListeningQuery, items: list[dict]) ->
     if new.bare_month and previous.start:
         year = previous.start.year
         period = month_period(year, new.bare_month)
+        q.start, q.end, q.period_label = period.start, period.end, period.label
+    if new.bare_season and previous.start:
+        period = season_of(previous.start.year, new.bare_season)
         q.start, q.end, q.period_label = period.start, period.end, period.label
     if new.overall and "period" not in new.slots:
         q.start = q.end = None

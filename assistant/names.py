@@ -47,6 +47,9 @@ class ListenerNames:
             names: dict[str, str] = {}
             for (name, _) in self.scope.query(sql, limit=1_000_000)[1]:
                 names.setdefault(name.lower(), name)
+                # typed without brackets: "west savannah feat. sza" for "West Savannah (feat. SZA)"
+                bare = " ".join(re.sub(r"[()\[\]]", " ", name.lower()).split())
+                names.setdefault(bare, name)
             out[kind] = names
         return out
 
@@ -86,7 +89,9 @@ class ListenerNames:
                     # a mistyped name is typed between question words, not around them ("the first" is not "The Fit")
                     if not exact and (plain[end - 1] or (plain[start] and words[start] != "the")):
                         continue
-                    hit = self._match(" ".join(words[start:end]), kinds, size, exact)
+                    # a one-word title ("creep") is a title when an artist follows: "creep by radiohead"
+                    titled = end < len(words) and words[end] == "by"
+                    hit = self._match(" ".join(words[start:end]), kinds, size, exact, titled)
                     if hit:
                         found.append(Found(hit[0], hit[1], start, end, exact))
                         taken[start:end] = [True] * size
@@ -99,10 +104,11 @@ class ListenerNames:
                 taken[i] = True
         return sorted(found, key=lambda f: f.start)
 
-    def _match(self, text: str, kinds: tuple[str, ...], size: int, exact: bool) -> tuple[str, str] | None:
+    def _match(self, text: str, kinds: tuple[str, ...], size: int, exact: bool,
+               titled: bool = False) -> tuple[str, str] | None:
         if exact:
             for kind in kinds:
-                if text in self.by_kind[kind] and (kind != "track" or size > 1 or len(text) > 5):
+                if text in self.by_kind[kind] and (kind != "track" or size > 1 or len(text) > 5 or titled):
                     return kind, self.by_kind[kind][text]
             return None
         if len(text) < 5:

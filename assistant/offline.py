@@ -13,9 +13,11 @@ from datetime import date
 from functools import cached_property
 
 from assistant.followup import question_for
+from assistant.names import words_of
 from assistant.periods import parse_period
 from assistant.scope import ListenerScope
 from assistant.toolkit import ConversationState
+from assistant.understand import ORDINARY
 from assistant.tools.listening import names_for
 from assistant.vocabulary import ACTIVITY_WORDS, MOOD_WORDS
 from serving.playlist_export import FORMATS
@@ -149,13 +151,18 @@ def parse(text: str, ctx: ParseContext) -> Plan:
         plan = intent(message, t, ctx)
         if plan is not None:
             return plan
-    return Plan(reply="I'm not sure what you're asking. " + HELP)
+    unplaced = [w for w in dict.fromkeys(words_of(t)) if w not in ORDINARY and len(w) > 2 and not w.isdigit()][:6]
+    said = f" (I could not place “{'”, “'.join(unplaced)}”)" if unplaced else ""
+    return Plan(reply=f"I'm not sure what you're asking{said}: I see only your own listening history, not charts, "
+                      "lyrics, concerts or other people's listening. " + HELP)
 
 
 # --- references to the last list -------------------------------------------------------------------------------------
 
 def _positions(t: str) -> list[int]:
     """1-based positions a message refers to: "the second one", "3 and 5", "the first three", "the last one"."""
+    if re.search(r"\bthe (top one|number one|#1|no\.? ?1)\b", t):
+        return [1]
     if m := re.search(r"\b(?:the )?(?:first|top) (two|three|four|five|six|seven|eight|nine|ten|\d+)\b(?! one)", t):
         return list(range(1, ORDINALS.get(m[1], int(m[1]) if m[1].isdigit() else 0) + 1))
     found = [ORDINALS.get(w, None) or int(re.sub(r"\D", "", w)) for w in
@@ -208,8 +215,8 @@ def _playlist(message: str, t: str, ctx: ParseContext) -> Plan | None:
     if m := re.match(r"^\s*(?:now |ok |okay |and |then )?(?:call|name|rename) (?:it|that|this|the playlist|that playlist)"
                      r"\s+(?:to\s+|as\s+)?[\"“']?(.+?)[\"”']?\s*[?.!]*$", message, re.IGNORECASE):
         return Plan(calls=[("playlist_rename", {"name": m[1]})])  # the playlist this conversation just made
-    if re.search(r"\b(make|turn|save|put|create|start)\b.*\bplaylist\b|\bsave (it|that|this|these|them)\b|"
-                 r"^\s*playlist (of|with|from)\b", t):
+    if re.search(r"\b(make|turn|save|put|create|start|throw|dump|stick|build|gimme|give me)\b.*\bplaylist\b|"
+                 r"\bsave (it|that|this|these|them)\b|^\s*playlist (of|with|from)\b", t):
         if plan := _playlist_of_query(message, ctx):
             return plan
         name = _playlist_name(message, t) or (ctx.label or "Chat picks")
@@ -261,10 +268,14 @@ def _playlist_of_query(message: str, ctx: ParseContext) -> Plan | None:
     t = rest.lower()
     back = (r"\b(those|these|them|that|it|this(?! (year|month|week|spring|summer|fall|autumn|winter))|"
             r"the (first|top|last) )\b")
-    if not re.search(r"\bmy\b", t) or re.search(back, t):
+    # about the listener's own listening ("my", "I played", "her top 5"), not pointing back at the last list
+    if not re.search(r"\b(my|i|i've|his|her|their|top|most)\b", t) or re.search(back, t):
         return None
-    query = question_for(re.sub(r"\b(make|create|start|save|put)\b|\b(a |into a |as a )?playlist\b", " ", rest),
-                         names_for(ctx.scope), _anchor(ctx), None, [], [], [])
+    state = ctx.state
+    query = question_for(re.sub(r"\b(make|create|start|save|put|throw|turn|dump|stick|build)\b|\b(a |into a |as a |in a "
+                                r")?playlist\b|\b(could|can|would) you\b|\bpls|please\b", " ", rest),
+                         names_for(ctx.scope), _anchor(ctx), None, state.items if state else [],
+                         state.mentioned if state else [], [])
     if query is None or query.group_by not in (None, "track") or query.compare:
         return None
     query.group_by, query.limit = "track", query.limit or 10

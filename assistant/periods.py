@@ -43,7 +43,7 @@ def _year(year: int) -> Period:
     return Period(date(year, 1, 1), date(year, 12, 31), str(year))
 
 
-def _season(year: int, name: str) -> Period:
+def season_of(year: int, name: str) -> Period:
     """Meteorological seasons; winter 2023 is December 2023 to February 2024."""
     first, last = SEASONS[name]
     end_year, end_month = (year + 1, last - 12) if last > 12 else (year, last)
@@ -51,7 +51,15 @@ def _season(year: int, name: str) -> Period:
     return Period(date(year, first, 1), end, f"{name} {year}")
 
 
-def _half(year: int, first: bool) -> Period:
+def shifted(start: date, end: date, unit: str, by: int) -> Period:
+    """The month or year before (by=-1) or after (by=1) the one `start` falls in: "and the month before that?"."""
+    if unit == "year":
+        return Period(date(start.year + by, 1, 1), date(start.year + by, 12, 31), str(start.year + by))
+    index = start.year * 12 + start.month - 1 + by
+    return month_period(index // 12, index % 12 + 1)
+
+
+def half_of(year: int, first: bool) -> Period:
     start, end = (date(year, 1, 1), date(year, 6, 30)) if first else (date(year, 7, 1), date(year, 12, 31))
     return Period(start, end, f"{'first' if first else 'second'} half of {year}")
 
@@ -86,7 +94,7 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
             return Period(start, end, f"{m[1]} to {m[2]} {year} ({start:%-d}–{end:%-d %B %Y})"), m
     if m := re.search(r"\b(first|1st|second|2nd|h1|h2) half (?:of )?(\d{4})\b|\b(h1|h2) (\d{4})\b", t):
         which, year = (m[1] or m[3]), int(m[2] or m[4])
-        return _half(year, which in ("first", "1st", "h1")), m
+        return half_of(year, which in ("first", "1st", "h1")), m
     if m := re.search(r"\bbetween (\d{4}) and (\d{4})\b", t):
         a, b = sorted(int(x) for x in m.groups())
         return Period(date(a, 1, 1), date(b, 12, 31), f"{a}–{b}"), m
@@ -98,7 +106,7 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
         day = date(int(m[2]), *HOLIDAYS[m[1]])
         return Period(day, day, f"{m[1]} {m[2]} ({day:%-d %B %Y})"), m
     if m := re.search(r"\b(spring|summer|autumn|fall|winter),? (?:of )?(\d{4}|['’]\d{2})\b", t):
-        return _season(_year_of(m[2]), m[1]), m
+        return season_of(_year_of(m[2]), m[1]), m
     if m := re.search(r"\b(?:in )?(\d{4}) so far\b", t):
         return Period(date(int(m[1]), 1, 1), today, f"{m[1]} so far"), m
     if m := re.search(r"\b(?:over |in |during )?(?:the )?past (day|week|month|year)\b", t):
@@ -106,16 +114,18 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
         return Period(today - timedelta(days=days), today, f"the past {m[1]}"), m
     if m := re.search(r"\b(lately|recently|these days|nowadays|rn|right now|currently|at the moment)\b", t):
         return Period(today - timedelta(days=30), today, "the last 30 days"), m
-    if m := re.search(rf"\b(last|this|in|during|for) {_MONTH}\b", t):
+    if m := re.search(rf"\b(last|this|in|during|for|from) {_MONTH}\b", t):
         month = MONTHS[m[2][:3]]
-        year = today.year if (m[1] == "this" or month < today.month) else today.year - 1
+        # "in october" when the history ends in October is that October; "last october" the one before
+        year = today.year if (m[1] == "this" or month < today.month or (month == today.month and m[1] != "last")) \
+            else today.year - 1
         if m[1] == "this" and month > today.month:
             year -= 1
         return month_period(year, month), m
     if m := re.search(r"\b(last|this) (spring|summer|autumn|fall|winter)\b", t):
         first = SEASONS[m[2]][0]
         year = today.year if today.month > SEASONS[m[2]][1] or (m[1] == "this" and today.month >= first) else today.year - 1
-        return _season(year, m[2]), m
+        return season_of(year, m[2]), m
     if m := re.search(r"\b(?:in|during|for|of) (\d{4})\b|\b(\d{4})'s\b|^(\d{4})\b", t):
         year = int(next(g for g in m.groups() if g))
         if 1950 <= year <= today.year + 1:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime
 
-from assistant.question import ListeningQuery, period_label, split_period
+from assistant.question import DEVICES, ListeningQuery, period_label, split_period
 
 PLURAL = {"artist": "artists", "track": "tracks", "album": "albums", "show": "podcasts", "episode": "episodes",
           "audiobook": "audiobooks", "genre": "genres",
@@ -105,6 +105,8 @@ def compared_name(q: ListeningQuery, label: str) -> str:
         return period_label(start, end)
     if q.compare_by == "content_type":
         return CONTENT.get(label, label)
+    if q.compare_by == "platform" and DEVICES.get(label.lower(), (label.lower(),)) != (label.lower(),):
+        return f"{label} ({'/'.join(DEVICES[label.lower()])})"  # "laptop (desktop)": the export's own word too
     return label
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from rapidfuzz import fuzz, process
 
 from assistant.names import ListenerNames, words_of
-from assistant.periods import MONTHS, Period, month_period, parse_period
+from assistant.periods import MONTHS, Period, half_of, month_period, parse_period
 from assistant.question import COUNTRIES, DEVICES, WEEKDAYS, ListeningQuery
 
 FULL_MONTHS = [m for m in MONTHS if len(m) > 3]
@@ -50,7 +50,8 @@ MEASURES = [  # first match wins
                         r"distinct) ones\b"),
     ("first_play", r"\bhow far back\b|\b(very )?first (time|song|track|play|listen|thing)\b|\bfirst (listened|played|heard)\b|"
                    r"\bdiscover(ed)?\b|\bstart(ed)? (listening|playing)\b|\bwhen did i (first )?(find|get into)\b"),
-    ("last_play", r"\blast (time|song|track|play|thing)\b|\bmost recent(ly)?\b|\blast (listened|played|heard)\b"),
+    ("last_play", r"\blast (time|song|track|play|thing)\b|\bmost recent(ly)?\b|\blast (listened|played|heard|put on|"
+                  r"listen|play)\b|\bwhen did i last\b"),
     ("active_days", r"\bhow many days\b|\bactive days\b|\bdays (did|have) i (listen|play)"),
     ("minutes", r"\bminutes?\b|\bmins\b"),
     ("hours", r"\bhours?\b|\bhrs\b|\bhow much time\b|\bhow long\b|\bspend\b|\bspent\b|\blistening time\b|"
@@ -80,7 +81,7 @@ PER_GROUP = r"\b(per|by|each|every|a) (month|year|weekday|day of the week|hour)\
 CONTENT = [("podcast", r"\b(podcasts?|shows?|episodes?)\b"), ("audiobook", r"\baudio ?books?\b"),
            ("video", r"\b(videos?|music videos?)\b"), ("music", r"\b(songs?|music|tracks?|tunes?)\b")]
 PLATFORM = r"\bon (?:my |the )?(phone|mobile|computer|laptop|desktop|pc|tv|speaker|web)\b"
-STATS_CUES = (r"\b(how (many|much|often|long)|when (did|do|was)|what(?:'s| is| was| were)? (?:my|the)|which|what|"
+STATS_CUES = (r"\b(how (many|much|often|long|far back)|when(s|'s| is)? (did|do|was)|whens|when's|split|breakdown|what(?:'s| is| was| were)? (?:my|the)|which|what|"
               r"who|top|most|least|favou?rites?|fav|go-?to|number one|stats?|total|share|percent|streak|ever|"
               r"busiest|peak|first|last time|hours?|minutes?|plays?|vs\.?|versus|compared?|more)\b")
 # words that hold a question together without changing what it asks
@@ -101,6 +102,7 @@ most least best biggest busiest peak favourite favorite favourites favorites fav
 bumping stan banger bangers jam jams per each every overall total weekend weekends weekday weekdays phone laptop
 computer desktop device devices country countries platform discover discovered streak skip skipped skips
 shuffle percent share rate vs versus which one ones time times number no
+anything something everything nothing anyone someone even honest curious whether wondering quick question like
 """.split())
 
 
@@ -110,6 +112,7 @@ class Understood:
     slots: set[str] = field(default_factory=set)  # the slots this message set itself (a follow-up keeps the rest)
     positions: list[int] = field(default_factory=list)  # items of the last list it refers to
     bare_month: int | None = None  # "in november" without a year: the conversation's year, when there is one
+    bare_season: str | None = None  # "just the summer": the conversation's year, else the latest complete one
     overall: bool = False          # "overall", "all time", "ever": the period is dropped
 
 
@@ -124,6 +127,8 @@ def _cut(t: str, span: tuple[int, int]) -> str:
 def understand(message: str, names: ListenerNames, anchor: date, cue_needed: bool = True) -> Understood | None:
     """The query a message asks, or None when it is not a question about the listener's own listening."""
     t = " " + re.sub(r"[“”\"?!,;:()]", " ", message.lower()).replace("’", "'") + " "
+    t = re.sub(r"\b(ft\.?|featuring) ", "feat. ", t)
+    t = re.sub(r"\b(show|tell|give) (me|us)\b", " ", t)  # "show me the top 8": not podcasts
     if cue_needed and not (re.search(STATS_CUES, t) or re.search(RANKING, t)):
         return None
     q, slots = ListeningQuery(), set()
@@ -179,8 +184,9 @@ def _unknown_name(message: str, result: Understood, slots: set[str]) -> None:
 
 def _periods(t: str, anchor: date, result: Understood, slots: set[str]) -> str:
     q = result.query
-    if m := re.search(r"\b(?:on |at )?(weekends?|weekdays)\b", t):
-        q.weekdays = ["Saturday", "Sunday"] if m[1].startswith("weekend") else \
+    if m := re.search(r"\b(?:on |at |over |during )(?:the )?(weekends?|weekdays?)\b|(?<!the )(?<!vampire )\b"
+                      r"(weekends|weekdays)\b", t):
+        q.weekdays = ["Saturday", "Sunday"] if (m[1] or m[2]).startswith("weekend") else \
             ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
         slots.add("weekdays")
         t = _cut(t, m.span())
@@ -191,7 +197,7 @@ def _periods(t: str, anchor: date, result: Understood, slots: set[str]) -> str:
             result.bare_month = period.start.month  # "in november": a follow-up keeps the conversation's year
         periods.append(period)
         t = _cut(t, period.span)
-    bare = re.search(r"\b(?:(?:and|in|for|during|what about|how about) )+(" + "|".join(
+    bare = re.search(r"\b(?:(?:and|in|for|during|from|what about|how about|now do|do|ok|okay|now|then) )+(" + "|".join(
         m for m in MONTHS if len(m) > 3 or m in ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct",
                                                "nov", "dec")) + r")\b", t)
     if periods and len(periods) == 1 and re.search(r"\b(vs\.?|versus|or|compared to)\b", t) and \
@@ -201,6 +207,20 @@ def _periods(t: str, anchor: date, result: Understood, slots: set[str]) -> str:
         other = periods[0]
         periods.append(replace(month_period(other.start.year, month), span=m.span()))
         t = _cut(t, m.span())
+    elif len(periods) == 1 and re.search(r"\b(vs\.?|versus|or|compared to)\b", t) and \
+            (m := re.search(r"\b(first|second) half\b", t)) and "half of" in periods[0].label:
+        # "the first half of 2023 or the second half": the other half of the same year
+        year = periods[0].start.year
+        other = half_of(year, m[1] == "first")
+        periods.append(replace(other, span=m.span()))
+        t = _cut(t, m.span())
+    elif not periods and len(two := re.findall(rf"\b({'|'.join(FULL_MONTHS)})\b", t)) == 2 and \
+            re.search(r"\b(vs\.?|versus|or|compared to)\b", t):
+        # "january or february, when did i listen more?": the latest of each in the history
+        for name in two:
+            month = MONTHS[name[:3]]
+            periods.append(month_period(anchor.year if month <= anchor.month else anchor.year - 1, month))
+        t = re.sub(rf"\b({'|'.join(FULL_MONTHS)})\b", " ", t)
     elif bare and not periods:
         result.bare_month = MONTHS[bare[1][:3]]
         t = _cut(t, bare.span(1))
@@ -212,6 +232,13 @@ def _periods(t: str, anchor: date, result: Understood, slots: set[str]) -> str:
     elif periods:
         q.start, q.end, q.period_label = periods[0].start, periods[0].end, periods[0].label
         slots.add("period")
+    if not periods and not result.bare_month and \
+            (m := re.search(r"\b(?:just |only |in |during |over )?the (spring|summer|autumn|fall|winter)\b", t)):
+        result.bare_season = m[1]
+        season = parse_period(f"last {m[1]}", anchor)  # standing alone: the latest complete one
+        q.start, q.end, q.period_label = season.start, season.end, season.label
+        slots.add("period")
+        t = _cut(t, m.span())
     if result.bare_month and not periods:
         # without a conversation to take the year from, the latest such month in the history
         year = anchor.year if result.bare_month <= anchor.month else anchor.year - 1
@@ -386,6 +413,8 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
                 continue
             if name == "year" and q.compare_by == "period":
                 continue
+            if (name, q.measure) in (("episode", "distinct_episodes"), ("show", "distinct_shows")):
+                continue  # "which podcasts have the most different episodes": shows, counted by episodes
             if m := hit(pattern):
                 group = name
                 break

@@ -46,6 +46,8 @@ def aliases(name) -> list[str]:
     if isinstance(name, date):
         return [f"{name:%-d %B %Y}", name.isoformat()]
     text = str(name)
+    if m := re.fullmatch(r"(first|second) half (\d{4})", text):
+        return [text, f"{m[1]} half of {m[2]}"]
     if re.fullmatch(r"\d{4}-\d{2}", text):
         return [text, f"{calendar.month_name[int(text[5:])]} {text[:4]}"]
     if isinstance(name, int) and 0 <= name <= 23:
