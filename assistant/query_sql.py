@@ -77,11 +77,21 @@ def _names_where(q: ListeningQuery, ps: _Params) -> list[str]:
 
 def _context_where(q: ListeningQuery, ps: _Params) -> list[str]:
     """Conditions that frame the question (when, how, where) rather than name what was played."""
+    return _period_where(q, ps) + _how_where(q, ps)
+
+
+def _period_where(q: ListeningQuery, ps: _Params) -> list[str]:
     where = []
     if q.start:
         where.append(f"CAST(p.ts AS DATE) >= {ps.bind(q.start)}")
     if q.end:
         where.append(f"CAST(p.ts AS DATE) <= {ps.bind(q.end)}")
+    return where
+
+
+def _how_where(q: ListeningQuery, ps: _Params) -> list[str]:
+    """Which plays: on which days and hours, skipped or not, on shuffle, on which device, where, offline."""
+    where = []
     if q.weekdays:
         where.append(f"dayname(p.ts) IN ({', '.join(ps.bind(d) for d in q.weekdays)})")
     if q.hours_of_day:
@@ -153,8 +163,9 @@ def compile_query(q: ListeningQuery) -> Compiled:
                   ORDER BY p.ts{direction}, p.file_id, p.source_row LIMIT 1"""
         return Compiled("event", sql, dict(ps))
     if q.measure == "share":
-        framing = " AND ".join(_context_where(q, ps)) or "true"
-        part = " AND ".join(_names_where(q, ps)) or "true"
+        # of all listening in the period: "what share of my plays are on shuffle" puts shuffle in the part
+        framing = " AND ".join(_period_where(q, ps)) or "true"
+        part = " AND ".join(_names_where(q, ps) + _how_where(q, ps)) or "true"
         amount = _amount("share", q.share_of)
         sql = f"""SELECT sum(CASE WHEN {part} THEN {amount} ELSE 0 END) AS part, sum({amount}) AS whole,
                          sum(CASE WHEN {part} THEN {amount} ELSE 0 END) / nullif(sum({amount}), 0) AS value

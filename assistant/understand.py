@@ -385,6 +385,9 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
             break
     if q.measure == "plays" and re.search(r"\bhow much\b", t) and not re.search(r"\bhow much of\b", t):
         q.measure = "hours"
+    if q.measure == "share" and re.search(r"\b(listening time|time|hours|minutes|how much of my listening)\b", t):
+        q.share_of = "hours"  # "what percentage of my listening time": of time, not of plays
+        slots.add("share_of")
     if hit(r"\bskip(s|ped|ping)?\b") and q.measure != "skip_rate":
         q.skipped = True
         slots.add("skipped")

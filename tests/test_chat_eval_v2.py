@@ -31,6 +31,7 @@ from tests.chat_eval_v2_truth import EVAL_PATH, load_items, truth
 ARTIFACTS = Path(__file__).parent / "artifacts"
 V3_PATH = Path(__file__).with_name("chat_eval_v3.yaml")  # 140 more items written blind to the code, all `dev`
 TODAY = date(2026, 11, 25)
+DEV_FLOOR = 0.85  # v3 reached 90.2% (recommendation items aside) from 51.5% when first run
 TUNE_FLOOR = 0.95  # reached 100% on the tune split (124 items); a few slips are allowed, a regression is not
 REFUSAL = r"\b(can't|cannot|can only|not available|only read|won't|not allowed|nothing was (changed|done))\b"
 COUNTRIES = {"IN": "India", "SG": "Singapore", "NL": "Netherlands", "US": "United States", "GB": "United Kingdom",
@@ -225,6 +226,19 @@ def test_offline_assistant_on_the_v2_set(shared_run, tmp_path: Path) -> None:
     report = evaluate(home / "wh.duckdb", tmp_path, lambda: bundle)
     misses = [(r["id"], r["problems"]) for r in report["tune_results"] if not r["ok"]]
     assert report["accuracy"]["all"]["tune"] >= TUNE_FLOOR, misses
+
+
+@pytest.mark.slow
+def test_offline_assistant_on_the_v3_dev_set(shared_run, tmp_path: Path) -> None:
+    """The 140 items written blind after v2 (all tuned on: a floor against regressions, not a claim)."""
+    from serving.registry import ModelRegistry
+
+    home, _, result = shared_run
+    assert result.success
+    bundle = ModelRegistry(home / "models").load()
+    report = evaluate(home / "wh.duckdb", tmp_path, lambda: bundle, path=V3_PATH)
+    misses = [(r["id"], r["problems"]) for r in report["tune_results"] if not r["ok"]]
+    assert report["accuracy"]["all"]["dev"] >= DEV_FLOOR, misses
 
 
 if __name__ == "__main__":
