@@ -13,7 +13,8 @@ class ServedModelConfig(Config):
     method: str = "hybrid"  # hybrid | ease | als | rp3beta | bpr: what listeners would be served
 
 
-@asset(group_name=GROUP, deps=["model_evaluation", "user_item_matrix", "track_features", "taste_profiles"])
+@asset(group_name=GROUP,
+       deps=["model_evaluation", "user_item_matrix", "track_features", "taste_profiles", "track_songs"])
 def served_model(context: AssetExecutionContext, config: ServedModelConfig, warehouse: WarehouseResource,
                  models: ModelsResource, operational: OperationalStoreResource) -> MaterializeResult:
     """The candidate for serving: the tuned method trained on HetRec users and every Spotify listener, with their

@@ -19,6 +19,20 @@ def tracks(warehouse: WarehouseResource) -> MaterializeResult:
         return MaterializeResult(metadata={**meta, "top": preview(con, "SELECT artist_name, track_name, plays, enriched FROM tracks ORDER BY plays DESC LIMIT 10")})
 
 
+@asset(group_name=GROUP, deps=[AssetKey("tracks"), "catalog_tracks"])
+def track_songs(warehouse: WarehouseResource) -> MaterializeResult:
+    """Every track, played or in the catalog, with the song it is a version of: album, single, deluxe, remaster,
+    radio edit and live versions share a song key (normalized artist and title; the catalogs carry no ISRCs), with
+    the version named. Top lists count songs and recommendations never repeat one. Metadata: how many played tracks
+    merged into another version, and the songs with the most versions."""
+    with warehouse.writer() as con:
+        meta = derived.build_track_songs(con)
+        return MaterializeResult(metadata={**meta, "most_versions": preview(con, """
+            SELECT song_title, song_artist, count(*) AS versions, list(version ORDER BY version) AS named
+            FROM track_songs WHERE track_key IN (SELECT track_key FROM tracks)
+            GROUP BY ALL HAVING count(*) > 1 ORDER BY versions DESC, song_title LIMIT 10""")})
+
+
 @asset(group_name=GROUP, deps=["plays", "catalog_artists", "catalog_tracks"])
 def artists(warehouse: WarehouseResource) -> MaterializeResult:
     """One row per artist played, with genres from the catalog where known."""

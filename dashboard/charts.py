@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+LABEL_LIMIT = 360  # px
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
@@ -25,7 +26,9 @@ def with_table(chart: alt.Chart | None, frame: pd.DataFrame, key: str, label: st
 
 def bars(frame: pd.DataFrame, label: str, value: str = "plays") -> alt.Chart:
     return alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{value}:Q", title=value), y=alt.Y(f"{label}:N", sort="-x", title=None),
+        x=alt.X(f"{value}:Q", title=value),
+        # Vega-Lite cuts labels at 180 px: "Title — Artist (2 versions)" needs more to be read whole
+        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         tooltip=list(frame.columns)).properties(height=max(120, 26 * len(frame)))
 
 

@@ -89,12 +89,40 @@ def timeline(con, f: Filters) -> pd.DataFrame:
 
 
 def top(con, f: Filters, by: str, limit: int = 15) -> pd.DataFrame:
+    if by == "track":
+        return top_songs(con, f, limit)
     where, params = f.where()
-    columns = {"artist": "artist_name", "track": "artist_name, track_name", "album": "artist_name, album_name",
-               "show": "show_name"}[by]
+    columns = {"artist": "artist_name", "album": "artist_name, album_name", "show": "show_name"}[by]
     return df(con, f"""SELECT {columns}, count(*) AS plays, round(sum(ms_played) / 3.6e6, 2) AS hours
                        FROM plays WHERE {where} AND {columns.split(', ')[-1]} IS NOT NULL
                        GROUP BY ALL ORDER BY plays DESC, hours DESC LIMIT {int(limit)}""", params)
+
+
+def top_songs(con, f: Filters, limit: int = 15) -> pd.DataFrame:
+    """Top tracks as songs (warehouse.song_identity): a song's plays are the sum of its versions' (album, single,
+    remaster, radio edit, live…), labelled "Title — Artist" with the versions played when there are several."""
+    where, params = f.where()
+    return df(con, f"""
+        WITH named AS (
+          -- plays grouped by their own columns first: the track key and the join then run per track, not per play
+          SELECT track_id, artist_name, track_name, count(*) AS plays, sum(ms_played) AS ms_played
+          FROM plays WHERE {where} AND track_name IS NOT NULL GROUP BY ALL
+        ), played AS (
+          SELECT {TRACK_KEY} AS track_key, any_value(track_name) AS track_name,
+                 any_value(artist_name) AS artist_name, sum(plays) AS plays, sum(ms_played) AS ms_played
+          FROM named GROUP BY 1
+        ), songs AS (
+          -- a play imported after track_songs was built still counts, as a song of its own
+          SELECT coalesce(s.song_key, p.track_key) AS song_key,
+                 any_value(coalesce(s.song_title, p.track_name)) AS song_title,
+                 any_value(coalesce(s.song_artist, p.artist_name)) AS artist_name, sum(p.plays)::BIGINT AS plays,
+                 round(sum(p.ms_played) / 3.6e6, 2) AS hours, count(*) AS versions,
+                 array_to_string(list_sort(list_distinct(list(s.version))), ', ') AS versions_played
+          FROM played p LEFT JOIN track_songs s USING (track_key) GROUP BY 1)
+        SELECT song_title || ' — ' || artist_name
+                 || CASE WHEN versions > 1 THEN ' (' || versions || ' versions)' ELSE '' END AS track,
+               song_title, artist_name, plays, hours, versions, nullif(versions_played, '') AS versions_played
+        FROM songs ORDER BY plays DESC, hours DESC, track LIMIT {int(limit)}""", params)
 
 
 def heatmap(con, f: Filters) -> pd.DataFrame:

@@ -40,7 +40,9 @@ def with_feedback(listeners: pd.DataFrame, feedback: list[dict], track_artists: 
 
 def train_served(con: duckdb.DuckDBPyConnection, params: dict, feedback: list[dict], version: str,
                  method: str = "hybrid") -> tuple[ServingBundle, dict]:
-    tracks = con.sql("SELECT * FROM track_features ORDER BY track_id").df()
+    tracks = con.sql("""SELECT f.*, coalesce(s.song_key, f.track_id) AS song_key
+                        FROM track_features f LEFT JOIN track_songs s ON s.track_key = f.track_id
+                        ORDER BY f.track_id""").df()
     track_artists = dict(zip(tracks["track_id"], tracks["artist_name"]))
     listeners, applied = with_feedback(con.sql(LISTENER_ARTISTS).df(), feedback, track_artists)
     data = Interactions.from_frame(pd.concat([con.sql(HETREC).df(), listeners]))
@@ -50,8 +52,10 @@ def train_served(con: duckdb.DuckDBPyConnection, params: dict, feedback: list[di
     listener_tracks = con.sql("""SELECT u.listener, t.track_id, sum(u.confidence) AS confidence
                                  FROM user_item_matrix u JOIN tracks t USING (track_key)
                                  WHERE t.track_id IS NOT NULL AND u.confidence > 0 GROUP BY ALL""").df()
+    listener_songs = con.sql("""SELECT DISTINCT u.listener, s.song_key
+                                FROM user_item_matrix u JOIN track_songs s USING (track_key)""").df()
     profiles = con.sql("SELECT * FROM taste_profiles").df()
-    bundle = build_bundle(version, model, data, listener_plays, tracks, listener_tracks, profiles)
+    bundle = build_bundle(version, model, data, listener_plays, tracks, listener_tracks, profiles, listener_songs)
     bundle.method = method
     # the Spotify spelling first (what the listener sees in their own history), then Last.fm's
     bundle.display_names = dict(con.execute("""

@@ -35,6 +35,8 @@ class ServingBundle:
     profiles: dict[str, np.ndarray]       # listener -> unit taste vector (content space)
     profile_means: pd.DataFrame           # taste_profiles rows, for explanations
     played_tracks: dict[str, set[str]]
+    track_song: np.ndarray                # song of each track (int code, aligned with tracks): its versions share it
+    played_songs: dict[str, np.ndarray]   # listener -> codes of the catalog's songs they played in any version
     feature_spread: dict[str, float] = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     method: str = "hybrid"
@@ -44,6 +46,13 @@ class ServingBundle:
     artist_lower: np.ndarray = field(default_factory=lambda: np.array([]))
     genre_lower: np.ndarray = field(default_factory=lambda: np.array([]))
     subgenre_lower: np.ndarray = field(default_factory=lambda: np.array([]))
+
+    def __setstate__(self, state: dict) -> None:
+        """A bundle pickled before songs were known (an install's served model from an earlier version) still
+        serves: each track is its own song until the next training run, which is how it was trained."""
+        state.setdefault("track_song", np.arange(len(state["tracks"])))
+        state.setdefault("played_songs", {})
+        self.__dict__.update(state)
 
     @property
     def listeners(self) -> list[str]:
@@ -55,8 +64,10 @@ class ServingBundle:
 
 
 def build_bundle(version: str, model: Hybrid, data: Interactions, listener_plays: pd.DataFrame,
-                 tracks: pd.DataFrame, listener_tracks: pd.DataFrame, profiles: pd.DataFrame) -> ServingBundle:
-    """`listener_plays`: listener, item (lower artist), plays. `listener_tracks`: listener, track_id, confidence."""
+                 tracks: pd.DataFrame, listener_tracks: pd.DataFrame, profiles: pd.DataFrame,
+                 listener_songs: pd.DataFrame) -> ServingBundle:
+    """`listener_plays`: listener, item (lower artist), plays. `listener_tracks`: listener, track_id, confidence.
+    `tracks` has a song_key per track; `listener_songs`: listener, song_key of every track they played."""
     from sklearn.preprocessing import normalize
 
     rows = {u: i for i, u in enumerate(data.users) if not str(u).startswith("lastfm:")}
@@ -75,6 +86,7 @@ def build_bundle(version: str, model: Hybrid, data: Interactions, listener_plays
         if idx:
             weights = group.set_index("track_id").loc[tracks["track_id"].iloc[idx], "confidence"].to_numpy()
             profile_vectors[listener] = normalize((weights[:, None] * unit[idx]).sum(0, keepdims=True))[0]
+    song_codes, songs = pd.factorize(tracks["song_key"])
     plays: dict[str, dict[int, float]] = {}
     for listener, group in listener_plays.groupby("listener"):
         plays[listener] = {columns[a]: float(p) for a, p in zip(group["item"], group["plays"]) if a in columns}
@@ -87,6 +99,7 @@ def build_bundle(version: str, model: Hybrid, data: Interactions, listener_plays
         track_artist_column=np.array([columns.get(str(a).lower(), -1) for a in tracks["artist_name"]]),
         profiles=profile_vectors, profile_means=profiles.set_index("listener"),
         played_tracks={l: set(g["track_id"].dropna()) for l, g in listener_tracks.groupby("listener")},
+        track_song=song_codes, played_songs=_played_song_codes(listener_songs, songs),
         feature_spread={f: float(tracks[f].std() or 1.0) for f in EXPLAINED_FEATURES if f in tracks},
         params=model.params(),
         track_row=track_index, artist_lower=tracks["artist_name"].str.lower().to_numpy(),
@@ -94,3 +107,12 @@ def build_bundle(version: str, model: Hybrid, data: Interactions, listener_plays
         subgenre_lower=tracks["subgenre"].str.lower().fillna("").to_numpy(),
     )
 
+
+def _played_song_codes(listener_songs: pd.DataFrame, songs: pd.Index) -> dict[str, np.ndarray]:
+    """Per listener, the codes of the catalog's songs they played: a played song outside the catalog has no code,
+    as nothing could recommend it."""
+    played = {}
+    for listener, keys in listener_songs.groupby("listener")["song_key"]:
+        codes = songs.get_indexer(keys)
+        played[listener] = np.sort(codes[codes >= 0])
+    return played

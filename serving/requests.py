@@ -81,13 +81,14 @@ def recommend_tracks(bundle: ServingBundle, listener: str, constraints: Constrai
         years = bundle.tracks["release_year"].to_numpy(dtype=float)[candidates]
         total = total + constraints.freshness * standardized(np.nan_to_num(years, nan=np.nanmin(years))[None, :])[0]
     order = np.lexsort((candidates, -total))
-    picked, per_artist = [], {}
-    candidate_artists = bundle.artist_lower[candidates]
+    picked, per_artist, songs = [], {}, set()
+    candidate_artists, candidate_songs = bundle.artist_lower[candidates], bundle.track_song[candidates]
     for i in order:
         artist = candidate_artists[i]
-        if per_artist.get(artist, 0) >= constraints.per_artist:
-            continue
+        if per_artist.get(artist, 0) >= constraints.per_artist or candidate_songs[i] in songs:
+            continue  # one version of a song per list: the best-scored one
         per_artist[artist] = per_artist.get(artist, 0) + 1
+        songs.add(candidate_songs[i])
         picked.append(i)
         if len(picked) == n:
             break
@@ -123,12 +124,19 @@ def similar_tracks(bundle: ServingBundle, track_id: str, n: int = 10) -> pd.Data
 
 
 def similar_to_rows(bundle: ServingBundle, rows: np.ndarray, n: int = 10) -> pd.DataFrame:
-    """Catalog tracks closest in sound to the mean of `rows` (one track, or all of an artist's)."""
+    """Catalog tracks closest in sound to the mean of `rows` (one track, or all of an artist's): one version per
+    song, and none of the seeds' own songs."""
     target = bundle.track_vectors[rows].mean(axis=0)
     sims = bundle.track_vectors @ (target / (np.linalg.norm(target) or 1.0))
-    sims[rows] = -np.inf
-    top = _top(sims, n)
+    sims[np.isin(bundle.track_song, bundle.track_song[rows])] = -np.inf
+    top = _first_per_song(bundle, _top(sims, len(sims)), n)
     return bundle.tracks.iloc[top].assign(similarity=np.round(sims[top], 3)).reset_index(drop=True)
+
+
+def _first_per_song(bundle: ServingBundle, ranked: np.ndarray, n: int) -> np.ndarray:
+    """The first `n` of `ranked` (track rows, best first), skipping a song's later versions."""
+    _, first = np.unique(bundle.track_song[ranked], return_index=True)
+    return ranked[np.sort(first)[:n]]
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
@@ -145,7 +153,11 @@ def _allowed(bundle: ServingBundle, listener: str, c: Constraints, blocked_track
     allowed = np.ones(len(tracks), bool)
     excluded = bundle.played_tracks.get(listener, set()) | set(blocked_tracks) | set(c.exclude_tracks) \
         | set(c.seed_tracks)
-    allowed[[bundle.track_row[t] for t in excluded if t in bundle.track_row]] = False
+    # Songs, not tracks: a version of a song the listener plays is not new to them, and another version of a
+    # disliked or seed track is the same song again.
+    excluded_rows = [bundle.track_row[t] for t in excluded if t in bundle.track_row]
+    excluded_songs = np.concatenate([bundle.played_songs.get(listener, []), bundle.track_song[excluded_rows]])
+    allowed &= ~np.isin(bundle.track_song, excluded_songs)
     unwanted = {a.lower() for a in set(blocked_artists) | set(c.exclude_artists)}
     if unwanted:
         allowed &= ~np.isin(bundle.artist_lower, list(unwanted))

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse.song_identity import song_key_sql, version_sql
+
+
 def track_key_sql(alias: str = "") -> str:
     a = f"{alias}." if alias else ""
     return f"coalesce({a}track_id, 'name:' || lower({a}artist_name) || '|' || lower({a}track_name))"
@@ -62,6 +65,39 @@ def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
     return {"rows": total, "enriched_tracks": enriched, "ids_matched_by_name": matched,
             "track_coverage": round(enriched / total, 4) if total else 0.0,
             "play_coverage": round((enriched_plays or 0) / plays, 4) if plays else 0.0}
+
+
+def build_track_songs(con: duckdb.DuckDBPyConnection) -> dict:
+    """Every track key, played or in the catalog, with the song it is a version of (see warehouse.song_identity),
+    the version it is ('Radio Edit', '2015 Remaster', NULL for the plain one), and the song's display title: the
+    plainest title among its versions. Catalog track ids are track keys too, so recommendations can be keyed."""
+    con.execute(f"""
+    CREATE OR REPLACE TABLE track_songs AS
+    WITH named AS (
+      SELECT track_key, track_name, artist_name, plays FROM tracks
+      UNION ALL
+      SELECT track_id, first(track_name ORDER BY source, popularity DESC NULLS LAST, track_name),
+             first(artist_name ORDER BY source, popularity DESC NULLS LAST, artist_name), 0
+      FROM catalog_tracks WHERE track_id NOT IN (SELECT track_key FROM tracks) GROUP BY track_id
+    ), keyed AS (
+      -- a track without both names cannot be compared with another: it is a song of its own
+      SELECT *, coalesce({song_key_sql('track_name', 'artist_name')}, track_key) AS song_key,
+             {version_sql('track_name')} AS version
+      FROM named
+    ), songs AS (
+      SELECT song_key,
+             first(track_name ORDER BY version IS NOT NULL, length(track_name), plays DESC, track_name) AS song_title,
+             first(artist_name ORDER BY plays DESC, length(artist_name), artist_name) AS song_artist
+      FROM keyed GROUP BY song_key
+    )
+    SELECT k.track_key, k.song_key, s.song_title, s.song_artist, k.version, k.track_name, k.artist_name
+    FROM keyed k JOIN songs s USING (song_key)""")
+    rows, songs, played, played_songs = con.execute("""
+        SELECT count(*), count(DISTINCT song_key), count(*) FILTER (p.track_key IS NOT NULL),
+               count(DISTINCT song_key) FILTER (p.track_key IS NOT NULL)
+        FROM track_songs s LEFT JOIN tracks p USING (track_key)""").fetchone()
+    return {"rows": rows, "songs": songs, "played_tracks": played, "played_songs": played_songs,
+            "played_tracks_merged": played - played_songs}
 
 
 def build_artists(con: duckdb.DuckDBPyConnection) -> dict:
@@ -187,7 +223,8 @@ def build_hourly_listening(con: duckdb.DuckDBPyConnection) -> dict:
 def build_all(con: duckdb.DuckDBPyConnection, session_gap_minutes: int) -> dict[str, dict]:
     """Everything the dashboard needs after an import outside Dagster (the CLI, the Import page)."""
     return {
-        "tracks": build_tracks(con), "artists": build_artists(con), "albums": build_albums(con),
+        "tracks": build_tracks(con), "track_songs": build_track_songs(con), "artists": build_artists(con),
+        "albums": build_albums(con),
         "listeners": build_listeners(con), "listening_sessions": build_listening_sessions(con, session_gap_minutes),
         "daily_listening": build_daily_listening(con), "monthly_discovery": build_monthly_discovery(con),
         "hourly_listening": build_hourly_listening(con),

@@ -64,7 +64,7 @@ if section in (None, "Overview"):
 
 
 if section == "Top":
-    bar_grid(q.top, [("artist", "Top artists", "artist_name"), ("track", "Top tracks", "track_name"),
+    bar_grid(q.top, [("artist", "Top artists", "artist_name"), ("track", "Top tracks", "track"),
                      ("album", "Top albums", "album_name"), ("show", "Top podcasts", "show_name")])
 
 if section == "Habits":
