@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -153,6 +154,9 @@ def test_for_you_shows_evidence_and_feedback_removes_an_item(served_env: Path) -
     assert texts, "a first recommendation is shown"
     first = texts[0]
     assert "you played" in first or "close to your" in first or "ranked by the collaborative" in first
+    rows = [m.value for m in at.markdown if re.match(r"\*\*\d+\. ", m.value)]
+    # listener words only: no model mix ("collaborative 61% / taste 39%"), no "genre unknown" filler
+    assert rows and not any(re.search(r"\d+% / taste|genre unknown|\b(ease|als|rp3beta) \d+%", r) for r in rows)
     dislike = next(b for b in at.button if b.key.startswith("dislike_track_"))
     track_id = dislike.key.removeprefix("dislike_track_")
     dislike.click().run()
@@ -201,6 +205,13 @@ def test_playlists_from_for_you_edit_and_export(served_env: Path) -> None:
     at.selectbox(key="pl_listener").set_value(listener).run()
     _playlist_choice(at).set_value(f"own:{saved['playlist_id']}").run()
     assert not at.exception, [e.value for e in at.exception]
+    before = len(saved["tracks"])
+    at.selectbox(key="pl_add").set_value(0).run()
+    at.button(key="pl_add_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="pl_add").value is None  # the search is empty again: no easy duplicate
+    assert len(Playlists(OperationalStore.connect(None, served_env)).get(listener, saved["playlist_id"])["tracks"]) \
+        == before + 1
     second = saved["tracks"][1]["track_name"]
     at.button(key="up_1").click().run()
     moved = Playlists(OperationalStore.connect(None, served_env)).get(listener, saved["playlist_id"])

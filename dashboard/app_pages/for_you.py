@@ -107,12 +107,11 @@ def track_list(listener: str, constraints: Constraints) -> None:
             st.error(md(exc))
     for rec in shown.itertuples():
         text, buttons = st.columns([5, 1])
-        genre = md(rec.genre) if isinstance(rec.genre, str) else "genre unknown"
+        # in listener words: why, and how it sounds; the models' mix is the Models page's business
+        sound = [md(rec.genre)] if isinstance(rec.genre, str) else []
+        sound += [f"energy {rec.energy:.2f}", f"mood {rec.valence:.2f} (sad 0 – happy 1)", f"{rec.tempo:.0f} BPM"]
         text.markdown(f"**{rec.rank}. {md(rec.track_name)}** — {md(rec.artist_name)}  \n"
-                      f"<small>{md(rec.explanation)} · {genre} · energy {rec.energy:.2f} · "
-                      f"valence {rec.valence:.2f} · {rec.tempo:.0f} BPM · collaborative "
-                      f"{rec.share_collaborative:.0%} / taste {rec.share_content:.0%}</small>",
-                      unsafe_allow_html=True)
+                      f"<small>{md(rec.explanation)} · {' · '.join(sound)}</small>", unsafe_allow_html=True)
         with buttons:
             feedback_buttons(listener, "track", rec.item_id, f"{rec.track_name} by {rec.artist_name}", "fy_tracks")
     if len(recs) > len(shown):
@@ -126,9 +125,7 @@ def artist_list(listener: str) -> None:
     artists = recommend_artists(bundle, listener, n=15, blocked=feedback.blocked(listener)["artist"])
     for rec in artists.itertuples():
         text, buttons = st.columns([5, 1])
-        shares = " / ".join(f"{name[6:]} {getattr(rec, name):.0%}" for name in artists.columns
-                            if name.startswith("share_"))
-        text.markdown(f"**{rec.rank}. {md(rec.artist_name)}**  \n<small>{md(rec.explanation)} · {shares}</small>",
+        text.markdown(f"**{rec.rank}. {md(rec.artist_name)}**  \n<small>{md(rec.explanation)}</small>",
                       unsafe_allow_html=True)
         with buttons:
             feedback_buttons(listener, "artist", rec.item_id, rec.artist_name, "fy_artists")

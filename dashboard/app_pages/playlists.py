@@ -52,6 +52,11 @@ def _copy(listener: str, title: str, tracks: list[dict]) -> None:
         st.session_state[CHOICE] = f"own:{copy['playlist_id']}"
 
 
+def _add(listener: str, playlist_id: str, track: dict) -> None:
+    _edit("add", listener, playlist_id, [track])
+    st.session_state["pl_add"] = None  # the search starts empty again: a second click must not add it twice
+
+
 def _rename(listener: str, playlist_id: str, key: str) -> None:
     _edit("rename", listener, playlist_id, st.session_state[key])
 
@@ -112,7 +117,7 @@ def listener_playlists(listener: str) -> None:
                            index=None, placeholder="Type to search the catalog", key="pl_add")
         if row is not None:
             track = bundle.tracks.iloc[row][["track_id", "track_name", "artist_name"]].to_dict()
-            st.button("Add", key="pl_add_button", on_click=_edit, args=("add", listener, playlist_id, [track]))
+            st.button("Add", key="pl_add_button", on_click=_add, args=(listener, playlist_id, track))
         _show_problem("add")
 
     columns = st.columns(len(FORMATS))
