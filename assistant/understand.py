@@ -48,13 +48,13 @@ MEASURES = [  # first match wins
     ("distinct_tracks", r"\bhow many (different|unique|distinct) (songs|tracks)\b|"
                         r"\b(different|unique|distinct) (songs|tracks)\b|\b(songs|tracks)\b.*\b(different|unique|"
                         r"distinct) ones\b"),
-    ("first_play", r"\bhow far back\b|\b(very )?first (time|song|track|play|listen|thing)\b|\bfirst (listened|played|heard)\b|"
+    ("first_play", r"\bhow far back\b|\bfirst[- ]ever\b|\b(very )?first (time|song|track|play|listen|thing)\b|\bfirst (listened|played|heard)\b|"
                    r"\bdiscover(ed)?\b|\bstart(ed)? (listening|playing)\b|\bwhen did i (first )?(find|get into)\b"),
     ("last_play", r"\blast (time|song|track|play|thing)\b|\bmost recent(ly)?\b|\blast (listened|played|heard|put on|"
                   r"listen|play)\b|\bwhen did i last\b"),
     ("active_days", r"\bhow many days\b|\bactive days\b|\bdays (did|have) i (listen|play)"),
     ("minutes", r"\bminutes?\b|\bmins\b"),
-    ("hours", r"\bhours?\b|\bhrs\b|\bhow much time\b|\bhow long\b|\bspend\b|\bspent\b|\blistening time\b|"
+    ("hours", r"\bhours\b|\bhow many hour\b|\bhrs\b|\bhow much time\b|\bhow long\b|\bspend\b|\bspent\b|\blistening time\b|"
               r"\bthe longest\b|\btime listening\b|\bhow much (did|have|do) i\b"),
     ("plays", r"\bhow many times\b|\bhow often\b|\bplays?\b|\bplay count\b|\bhow many\b|\bcount\b"),
 ]
@@ -99,10 +99,11 @@ them they those these he she her him his their theirs
 
 first last second third fourth fifth sixth seventh eighth ninth tenth next previous latest recent recently lately
 most least best biggest busiest peak favourite favorite favourites favorites fav fave faves go-to goto repeat
-bumping stan banger bangers jam jams per each every overall total weekend weekends weekday weekdays phone laptop
+bumping stan banger bangers jam jams per each every overall total weekends weekday weekdays phone laptop
 computer desktop device devices country countries platform discover discovered streak skip skipped skips
 shuffle percent share rate vs versus which one ones time times number no
 anything something everything nothing anyone someone even honest curious whether wondering quick question like
+go goes going went gone history data far back around normally generally typically whens when's give gave given
 """.split())
 
 

@@ -35,6 +35,7 @@ TODAY = date(2026, 11, 25)
 DEV_FLOOR = 0.85  # v3 reached 90.2% (recommendation items aside) from 51.5% when first run
 TUNE_FLOOR = 0.95  # reached 100% on the tune split (124 items); a few slips are allowed, a regression is not
 REFUSAL = r"\b(can't|cannot|can only|not available|only read|won't|not allowed|nothing was (changed|done))\b"
+CONTENT_PLURALS = {"podcast": "podcasts", "audiobook": "audiobooks", "video": "videos"}
 COUNTRIES = {"IN": "India", "SG": "Singapore", "NL": "Netherlands", "US": "United States", "GB": "United Kingdom",
              "DE": "Germany", "FR": "France", "CA": "Canada", "AU": "Australia", "TR": "Turkey", "KE": "Kenya"}
 DEVICE_WORDS = {"android": ("android", "phone"), "ios": ("ios", "iphone", "phone"), "desktop": ("desktop", "computer")}
@@ -54,7 +55,8 @@ def aliases(name) -> list[str]:
         return [text, f"{calendar.month_name[int(text[5:])]} {text[:4]}"]
     if isinstance(name, int) and 0 <= name <= 23:
         return [f"{name:02d}:00"]
-    return [text, *([COUNTRIES[text]] if text in COUNTRIES else []), *DEVICE_WORDS.get(text, ())]
+    return [text, *([COUNTRIES[text]] if text in COUNTRIES else []), *DEVICE_WORDS.get(text, ()),
+            *([CONTENT_PLURALS[text]] if text in CONTENT_PLURALS else [])]
 
 
 def position(text: str, name) -> int:
