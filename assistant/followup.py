@@ -18,7 +18,7 @@ FOLLOWUP = r"^\s*(and|what about|how about|only|just|now|same|but|ok|okay|also|t
 REFERS = (r"\b(the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|\d+(st|nd|rd|th)) "
           r"(one|song|track|artist|album|podcast|show)\b|\b(it|that song|that track|that one|this one|that artist|"
           r"that album|that podcast|those|them|these)\b|^\s*the (first|second|third|fourth|fifth)\b|"
-          r"\bthe (top one|number (one|1)|#1|no\.? ?1)\b")
+          r"\bthe (top one|number (one|1)|#1|no\.? ?1)\b|\b(is|are|was|were) (that|it|this|they)\b")
 # a person the conversation named: "her most played song", "how many of their songs"
 PRONOUNS = r"\b(his|her|their|he|she|they)\b"
 SHIFT = r"\bthe (month|year) (before|after)( that)?\b|\bthe (previous|next|following) (month|year)\b"

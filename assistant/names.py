@@ -47,8 +47,8 @@ class ListenerNames:
             names: dict[str, str] = {}
             for (name, _) in self.scope.query(sql, limit=1_000_000)[1]:
                 names.setdefault(name.lower(), name)
-                # typed without brackets: "west savannah feat. sza" for "West Savannah (feat. SZA)"
-                bare = " ".join(re.sub(r"[()\[\]]", " ", name.lower()).split())
+                # typed without brackets or dots: "west savannah feat sza" for "West Savannah (feat. SZA)"
+                bare = " ".join(re.sub(r"[()\[\].]", " ", name.lower()).split())
                 names.setdefault(bare, name)
             out[kind] = names
         return out

@@ -144,10 +144,10 @@ def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
         if q.measure == "share":
             if not row.get("whole"):
                 return f"You have no listening {subject}."
-            unit = "of your listening time" if q.share_of == "hours" else "of your plays"
-            return f"{subject[0].upper() + subject[1:]} is {value:.1%} {unit}" + \
-                (f" ({row['part']:,.1f} of {row['whole']:,.1f} hours)." if q.share_of == "hours"
-                 else f" ({row['part']:,} of {row['whole']:,} plays).")
+            if q.share_of == "hours":
+                return (f"Of your listening time, {value:.1%} was {subject} ({row['part']:,.1f} of "
+                        f"{row['whole']:,.1f} hours).")
+            return f"Of your plays, {value:.1%} were {subject} ({row['part']:,} of {row['whole']:,} plays)."
         if not row.get("plays"):
             return f"You have no plays of {subject}: nothing matched, so the answer is 0."
         return f"{_measure_title(q)} of {subject}: {amount(q.measure, value)}."

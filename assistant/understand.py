@@ -130,6 +130,7 @@ def understand(message: str, names: ListenerNames, anchor: date, cue_needed: boo
     t = " " + re.sub(r"[“”\"?!,;:()]", " ", message.lower()).replace("’", "'") + " "
     t = re.sub(r"\b(ft\.?|featuring) ", "feat. ", t)
     t = re.sub(r"\b(show|tell|give) (me|us)\b", " ", t)  # "show me the top 8": not podcasts
+    t = re.sub(r"\bthe (top one|number one|number 1|#1|no\.? ?1)\b", " it ", t)  # an item of the last list, not a ranking
     if cue_needed and not (re.search(STATS_CUES, t) or re.search(RANKING, t)):
         return None
     q, slots = ListeningQuery(), set()
