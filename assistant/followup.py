@@ -18,10 +18,11 @@ FOLLOWUP = r"^\s*(and|what about|how about|only|just|now|same|but|ok|okay|also|t
 REFERS = (r"\b(the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|\d+(st|nd|rd|th)) "
           r"(one|song|track|artist|album|podcast|show)\b|\b(it|that song|that track|that one|this one|that artist|"
           r"that album|that podcast|those|them|these)\b|^\s*the (first|second|third|fourth|fifth)\b|"
-          r"\bthe (top one|number (one|1)|#1|no\.? ?1)\b|\b(is|are|was|were) (that|it|this|they)\b")
+          r"\bthe (top one|number (one|1)|#1|no\.? ?1)\b|\b(is|are|was|were) (that|it|this|they)\b|"
+          r"\b(first|second|third|fourth|fifth|\d+(st|nd|rd|th)) place\b")
 # a person the conversation named: "her most played song", "how many of their songs"
 PRONOUNS = r"\b(his|her|their|he|she|they)\b"
-SHIFT = r"\bthe (month|year) (before|after)( that)?\b|\bthe (previous|next|following) (month|year)\b"
+SHIFT = r"\bthe (day|week|month|year) (before|after)( that)?\b|\bthe (previous|next|following) (day|week|month|year)\b"
 
 
 def question_for(message: str, names: ListenerNames, anchor: date, previous: dict | None, items: list[dict],
@@ -31,6 +32,10 @@ def question_for(message: str, names: ListenerNames, anchor: date, previous: dic
     last = ListeningQuery.from_dict(previous) if previous else None
     refers = bool(re.search(REFERS, t)) and bool(items)
     followup = last is not None and (bool(re.search(FOLLOWUP, t)) or refers or len(words_of(t)) <= 4)
+    shift = re.search(SHIFT, t) if last is not None and last.start else None
+    if shift:  # "the month before that" moves the period; its words are not a grouping by month
+        message = message[:shift.start()] + " " + message[shift.end():]
+        followup = True
     understood = understand(message, names, anchor, cue_needed=not followup)
     if understood is None:
         return None
@@ -40,13 +45,12 @@ def question_for(message: str, names: ListenerNames, anchor: date, previous: dic
         if person := _person(items, mentioned):
             q.artists = [person]
             understood.slots.add("artists")
-    if last is not None and last.start and (m := re.search(SHIFT, t)):
-        unit = m[1] or m[5]
-        later = (m[2] or m[4]) in ("after", "next", "following")
+    if shift:
+        unit = shift[1] or shift[5]
+        later = (shift[2] or shift[4]) in ("after", "next", "following")
         period = shifted(last.start, last.end, unit, 1 if later else -1)
         q.start, q.end, q.period_label = period.start, period.end, period.label
         understood.slots.add("period")
-        followup = True
     if last is not None and re.search(r"\b(which one|who|which of (them|those|the two))\b", t) and \
             re.search(r"\bmore\b", t) and len(mentioned) >= 2 and not understood.query.compare:
         kind = mentioned[0]["kind"]

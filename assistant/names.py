@@ -19,8 +19,10 @@ from assistant.scope import ListenerScope
 KINDS = {"artist": "artist_name", "track": "track_name", "album": "album_name", "show": "show_name"}
 FUZZY_CUTOFF = 86  # "lana del ray" -> Lana Del Rey scores 91, "taylor swfit" 92; unrelated word pairs stay below 80
 MAX_WORDS = 7
-NAME_BEFORE = {"play", "played", "to", "by", "of", "vs", "vs.", "or", "versus", "about", "and", "than"}
-NAME_AFTER = {"vs", "vs.", "or", "versus", "and", "than"}
+NAME_BEFORE = {"play", "played", "to", "by", "of", "vs", "vs.", "or", "versus", "about", "and", "than", "skip",
+               "skipped", "for"}
+NAME_AFTER = {"vs", "vs.", "or", "versus", "and", "than", "songs", "tracks", "albums", "music", "song", "track",
+              "album", "came", "come", "comes"}
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ class ListenerNames:
             names: dict[str, str] = {}
             for (name, _) in self.scope.query(sql, limit=1_000_000)[1]:
                 names.setdefault(name.lower(), name)
-                # typed without brackets or dots: "west savannah feat sza" for "West Savannah (feat. SZA)"
-                bare = " ".join(re.sub(r"[()\[\].]", " ", name.lower()).split())
+                # typed without brackets, dots or hyphens: "west savannah feat sza", "blink 182"
+                bare = " ".join(re.sub(r"[()\[\].-]", " ", name.lower()).split())
                 names.setdefault(bare, name)
             out[kind] = names
         return out
@@ -59,11 +61,15 @@ class ListenerNames:
 
     @cached_property
     def first_words(self) -> dict[str, str]:
-        """First word of an artist's name -> the most played artist whose name starts with it."""
+        """First or last word of an artist's name ("kendrick", "gaga", "weeknd") -> the most played artist whose
+        name starts or ends with it."""
         out: dict[str, str] = {}
         for lowered, name in self.by_kind["artist"].items():  # most played first
             if " " in lowered:
                 out.setdefault(lowered.split()[0], name)
+        for lowered, name in self.by_kind["artist"].items():
+            if " " in lowered and lowered.split()[-1] not in ("the", "band", "trio", "orchestra", "group"):
+                out.setdefault(lowered.split()[-1], name)
         return out
 
     def resolve(self, kind: str, name: str) -> str | None:
@@ -98,7 +104,9 @@ class ListenerNames:
         for i, word in enumerate(words):  # "kanye": an artist called by the first word of their name, where a name
             # stands ("play kanye", "drake vs kanye"), so that "when I was young" does not become Young Thug
             where = (i and words[i - 1] in NAME_BEFORE) or (i + 1 < len(words) and words[i + 1] in NAME_AFTER)
-            if where and not taken[i] and not plain[i] and len(word) > 3 and "artist" in kinds and \
+            # "taylor swift" never played is not James Taylor: a part of a name is a name only when the name ends
+            continues = i + 1 < len(words) and not plain[i + 1] and not taken[i + 1] and words[i + 1] not in NAME_AFTER
+            if where and not continues and not taken[i] and not plain[i] and len(word) > 3 and "artist" in kinds and \
                     word in self.first_words:
                 found.append(Found("artist", self.first_words[word], i, i + 1, False))
                 taken[i] = True

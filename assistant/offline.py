@@ -35,8 +35,11 @@ OTHERS = (r"\b(other (listeners?|users?|people)|someone else'?s?|every(one|body)
           r"(listener|user) ids?|(across|among|of) (all )?(the )?(users|listeners|people)( on| of| in)?)\b")
 # instructions smuggled into a message: answered plainly, never followed
 INJECTION = (r"\b(ignore (all |any )?(the |your )?(previous|prior|above|earlier) (instructions|prompts?|rules)|"
-             r"system prompt|(admin|developer|god|debug) mode|you are now|jailbreak|disregard (your|the|all) "
-             r"(rules|instructions))\b|^\s*system\s*:")
+             r"system prompt|(admin|developer|god|debug) mode|you are now|jailbreak|disregard\b.*\b(rules|instructions)|"
+             r"(hidden|secret|system|internal|original) (instructions|prompt|rules))\b|^\s*(system|new task)\s*:")
+# SQL that writes, and secrets: refused whatever follows
+WRITE_SQL = r"^\s*(update\s+\w+\s+set|insert\s+into|delete\s+from|drop\s+(table|view|database)|alter\s+table|truncate)\b"
+SECRETS = r"\b(passwords?|api[ _-]?keys?|access tokens?|credentials|secret keys?|connection string)\b"
 # what the asking listener calls themself: never another listener's name, even if someone is called "my"
 OWN_WORDS = {"i", "me", "my", "mine", "myself", "we", "us", "our", "you", "your"}
 DETERMINERS = OWN_WORDS | {"the", "a", "an", "this", "that"}  # "my music's", "the top's": a thing, not a person
@@ -110,6 +113,11 @@ def guard(text: str, ctx: ParseContext) -> str:
     if re.search(r"\bdelete\b.*\bplaylist\b|\bplaylist\b.*\bdelete\b", t):
         return ("I don't delete playlists from a chat; open the Playlists page and use “Delete playlist” there. "
                 "Nothing was changed.")
+    if re.search(WRITE_SQL, t):
+        return "I can't run that: I only read your listening, never change it. Nothing was changed."
+    if re.search(SECRETS, t):
+        return ("I can't share passwords, keys or other credentials, and a chat never sees them. I can answer "
+                "questions about your own listening.")
     if re.search(INJECTION, t):
         return ("I can't do that: I don't change how I work or show my instructions from inside a chat. I can answer "
                 "questions about your own listening, recommend music and edit your playlists.")
@@ -163,6 +171,8 @@ def _positions(t: str) -> list[int]:
     """1-based positions a message refers to: "the second one", "3 and 5", "the first three", "the last one"."""
     if re.search(r"\bthe (top one|number one|#1|no\.? ?1)\b", t):
         return [1]
+    if m := re.search(rf"\b(?:in )?{_ORD} place\b", t):  # "the one in second place"
+        return [ORDINALS.get(m[1]) or int(re.sub(r"\D", "", m[1]))]
     if m := re.search(r"\b(?:the )?(?:first|top) (two|three|four|five|six|seven|eight|nine|ten|\d+)\b(?! one)", t):
         return list(range(1, ORDINALS.get(m[1], int(m[1]) if m[1].isdigit() else 0) + 1))
     found = [ORDINALS.get(w, None) or int(re.sub(r"\D", "", w)) for w in
@@ -216,6 +226,7 @@ def _playlist(message: str, t: str, ctx: ParseContext) -> Plan | None:
                      r"\s+(?:to\s+|as\s+)?[\"“']?(.+?)[\"”']?\s*[?.!]*$", message, re.IGNORECASE):
         return Plan(calls=[("playlist_rename", {"name": m[1]})])  # the playlist this conversation just made
     if re.search(r"\b(make|turn|save|put|create|start|throw|dump|stick|build|gimme|give me)\b.*\bplaylist\b|"
+                 r"\b(like|want|need|love) a playlist\b|"
                  r"\bsave (it|that|this|these|them)\b|^\s*playlist (of|with|from)\b", t):
         if plan := _playlist_of_query(message, ctx):
             return plan

@@ -52,7 +52,11 @@ def season_of(year: int, name: str) -> Period:
 
 
 def shifted(start: date, end: date, unit: str, by: int) -> Period:
-    """The month or year before (by=-1) or after (by=1) the one `start` falls in: "and the month before that?"."""
+    """The day, week, month or year before (by=-1) or after (by=1) the period: "and the month before that?"."""
+    if unit in ("day", "week"):
+        step = timedelta(days=1 if unit == "day" else 7)
+        first, last = start + by * step, end + by * step
+        return Period(first, last, first.isoformat() if first == last else f"{first:%-d %b %Y} – {last:%-d %b %Y}")
     if unit == "year":
         return Period(date(start.year + by, 1, 1), date(start.year + by, 12, 31), str(start.year + by))
     index = start.year * 12 + start.month - 1 + by
@@ -86,6 +90,26 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
         if first <= last:
             start, end = month_period(year, first).start, month_period(year, last).end
             return Period(start, end, f"{calendar.month_name[first]}–{calendar.month_name[last]} {year}"), m
+    if m := re.search(rf"\b(?:between|from) {_MONTH}\.? (?:and|to|through|till|until|-) {_MONTH}\b(?!\.?,? (?:of )?\d)",
+                      t):
+        first, last = MONTHS[m[1][:3]], MONTHS[m[2][:3]]
+        if first <= last:  # "from march to may": the latest such stretch the history reaches
+            year = today.year if last <= today.month else today.year - 1
+            start, end = month_period(year, first).start, month_period(year, last).end
+            return Period(start, end, f"{calendar.month_name[first]}–{calendar.month_name[last]} {year}"), m
+    if m := re.search(r"\bq([1-4]),? (\d{4})\b|\b(first|second|third|fourth) quarter (?:of )?(\d{4})\b", t):
+        quarter = int(m[1]) if m[1] else ["first", "second", "third", "fourth"].index(m[3]) + 1
+        year = int(m[2] or m[4])
+        start, end = date(year, 3 * quarter - 2, 1), month_period(year, 3 * quarter).end
+        return Period(start, end, f"Q{quarter} {year}"), m
+    if m := re.search(rf"\bsince (?:last )?{_HOLIDAY}\b", t):
+        month, day = HOLIDAYS[m[1]]
+        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+        return Period(date(year, month, day), today, f"since {m[1]} {year}"), m
+    if m := re.search(r"\b(?:in|during|for) (\d{4}) and (\d{4})\b", t):
+        a, b = sorted(int(x) for x in m.groups())
+        if b - a == 1:  # "during 2023 and 2024": both years together (a comparison says "or" or "vs")
+            return Period(date(a, 1, 1), date(b, 12, 31), f"{a}–{b}"), m
     if m := re.search(rf"\b(?:between|from) {_HOLIDAY} (?:and|to|through|till|until) {_HOLIDAY},? (?:of )?(\d{{4}})\b",
                       t):
         year = int(m[3])

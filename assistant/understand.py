@@ -31,7 +31,7 @@ RANKING = (r"\b(top|most|favou?rites?|favs?|fave|go-?to|number one|no\.? ?1|#1|b
 FEWEST = r"\b(least|fewest|quietest|lowest|slowest)\b"
 MEASURES = [  # first match wins
     ("longest_streak", r"\b(longest )?(listening )?streaks?\b|\bconsecutive days\b|\bdays in a row\b"),
-    ("skip_rate", r"\bskip ?rate\b|\bhow often do i skip\b|\b(percent|percentage|%|share|fraction|proportion)\b"
+    ("skip_rate", r"\bskip ?rate\b|\bhow often do i skip\b|\bskip\w*\b.*\b(rate|percent\w*|how often)\b|\b(percent|percentage|%|share|fraction|proportion)\b"
                   r"[\w\s]*\bskip\w*\b|\bhow much do i skip\b"),
     ("share", r"\b(what|which) (share|percent(age)?|%|fraction|proportion|part) of\b|\bhow much of my\b|"
               r"\bshare of my\b|\bpercent(age)? of my\b"),
@@ -62,10 +62,11 @@ GROUPS = [  # (group, pattern): the first match wins
     ("country", r"\b(countries|country|where (in the world|was i|have i))\b"),
     ("platform", r"\b(device|devices|platforms?|what do i (listen|play) on)\b"),
     ("genre", r"\bgenres?\b|\bstyle of music\b"),
-    ("weekday", r"\b(day of the week|weekdays?|days of the week|which day|what day)\b(?! ever)"),
+    ("weekday", r"\b(day of the week|weekdays?|days of the week|(which|what) day(?! (did|was|were|had)\b))\b"
+                r"(?! ever)"),
     ("hour", r"\b(hour|hours of the day|time of (the )?day|what time|when do i (usually )?(listen|play))\b"
              r"(?! of listening)"),
-    ("day", r"\b(busiest|biggest|best) (day|date)\b|\bwhich date\b|\bwhat date\b|\b(busiest|biggest|best|heaviest|"
+    ("day", r"\b(busiest|biggest|best) (day|date)\b|\bwhich date\b|\bwhat date\b|\b(which|what) day (did|was|were|had)\b|\b(busiest|biggest|best|heaviest|"
             r"top|most active)( \d+| \w+)?( listening)? (days|dates)\b"),
     ("month", r"\b(month|months|monthly)\b"),
     ("year", r"\b(year|years|yearly|annual)\b"),
@@ -81,7 +82,8 @@ PER_GROUP = r"\b(per|by|each|every|a) (month|year|weekday|day of the week|hour)\
 CONTENT = [("podcast", r"\b(podcasts?|shows?|episodes?)\b"), ("audiobook", r"\baudio ?books?\b"),
            ("video", r"\b(videos?|music videos?)\b"), ("music", r"\b(songs?|music|tracks?|tunes?)\b")]
 PLATFORM = r"\bon (?:my |the )?(phone|mobile|computer|laptop|desktop|pc|tv|speaker|web)\b"
-STATS_CUES = (r"\b(how (many|much|often|long|far back)|when(s|'s| is)? (did|do|was)|whens|when's|split|breakdown|what(?:'s| is| was| were)? (?:my|the)|which|what|"
+STATS_CUES = (r"\b(how (many|much|often|long|far back)|when(s|'s| is)? (did|do|was)|whens|when's|split|breakdown|"
+              r"count|whats|break (my|it|them) down|what(?:'s| is| was| were)? (?:my|the)|which|what|"
               r"who|top|most|least|favou?rites?|fav|go-?to|number one|stats?|total|share|percent|streak|ever|"
               r"busiest|peak|first|last time|hours?|minutes?|plays?|vs\.?|versus|compared?|more)\b")
 # words that hold a question together without changing what it asks
@@ -104,6 +106,8 @@ computer desktop device devices country countries platform discover discovered s
 shuffle percent share rate vs versus which one ones time times number no
 anything something everything nothing anyone someone even honest curious whether wondering quick question like
 go goes going went gone history data far back around normally generally typically whens when's give gave given
+friend friends says say thinks think reckons
+actually barely apart then instead same question whats
 """.split())
 
 
@@ -430,8 +434,7 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
             slots.add("group_by")
     if q.group_by is None and ranking and not q.compare_by and q.measure in ("plays", "hours", "minutes") and \
             not (q.artists or q.tracks or q.albums or q.shows) and re.search(r"\b(what|my|top|most)\b", t):
-        q.group_by = "track"  # "what's my most played", "my go-to"
-        slots.add("group_by")
+        q.group_by = "track"  # "what's my most played", "my go-to"; not a slot: "top 3 then" keeps artists
     listing = re.search(r"\bwhat (did|have|do|was|were) i (been )?(listen|play|bump|hear)\w*\b|\bwhat (did|do) i have "
                         r"on\b", t)
     if listing and q.group_by in (None, "track") and q.measure in ("plays",) and not q.compare_by:
@@ -464,11 +467,14 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
         singular = (re.search(r"\b(what|which|who)('s|s| is| was)\b|\bwho (do|did|have)\b", t) or re.search(
             r"\b(which|what) (song|track|artist|band|album|podcast|show|genre|month|year|day|weekday|hour|device|"
             r"platform|country)\b", t)) and not listing and not re.search(PLURALS, t)
-        if q.group_by in ("month", "year", "weekday", "hour", "day") and (per or not (ranking or singular)):
+        ranked = re.search(r"\b(busiest|most|biggest|highest|top|largest) first\b|\branked\b|\bsorted by (plays|hours|"
+                           r"time)\b", t)
+        if q.group_by in ("month", "year", "weekday", "hour", "day") and not ranked and \
+                (per or not (ranking or singular)):
             q.order = "chronological"
         elif q.group_by == "country" or (q.group_by == "platform" and not (ranking or singular)):
             q.limit = None
-        elif singular or re.search(r"\b(number one|no\.? ?1|#1|go-?to|the most|peak|busiest|biggest|favou?rite "
+        elif not ranked and singular or re.search(r"\b(number one|no\.? ?1|#1|go-?to|the most|peak|busiest(?! first)|biggest|favou?rite "
                                    r"(song|track|artist|album|podcast|genre))\b", t):
             q.limit = None if re.search(PLURALS, t) else 1
             slots.add("limit")
