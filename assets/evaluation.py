@@ -3,12 +3,13 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from assets.automation import WHEN_MISSING
 from orchestration.resources import WarehouseResource
 
 GROUP = "evaluation"
 
 
-@asset(group_name=GROUP, deps=["lastfm_user_artists", "lastfm_artists", "user_item_matrix", "track_features"])
+@asset(group_name=GROUP, automation_condition=WHEN_MISSING, deps=["lastfm_user_artists", "lastfm_artists", "user_item_matrix", "track_features"])
 def model_evaluation(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     """Every model scored on held-out data beside popularity and an untuned EASE reference: HetRec with a random
     per-user 80/20 split (hyper-parameters tuned on a validation split carved from its training side), and the

@@ -3,6 +3,7 @@
 
 from dagster import MaterializeResult, MetadataValue, asset
 
+from assets.automation import ON_UPSTREAM_CHANGE
 from assets.metadata import preview
 from orchestration.resources import ModelsResource, WarehouseResource
 from warehouse import features
@@ -10,7 +11,7 @@ from warehouse import features
 GROUP = "features"
 
 
-@asset(group_name=GROUP, deps=["plays", "tracks", "catalog_tracks"])
+@asset(group_name=GROUP, automation_condition=ON_UPSTREAM_CHANGE, deps=["plays", "tracks", "catalog_tracks"])
 def user_item_matrix(warehouse: WarehouseResource, models: ModelsResource) -> MaterializeResult:
     """Listener x track confidence built from behaviour: completion of each play that counts (rule in metadata),
     recency decay and a skip penalty; repeats add up. Artists' rows for the models are summed from it."""
@@ -21,7 +22,7 @@ def user_item_matrix(warehouse: WarehouseResource, models: ModelsResource) -> Ma
                  "FROM user_item_matrix ORDER BY confidence DESC LIMIT 10")})
 
 
-@asset(group_name=GROUP, deps=["catalog_tracks"])
+@asset(group_name=GROUP, automation_condition=ON_UPSTREAM_CHANGE, deps=["catalog_tracks"])
 def track_features(warehouse: WarehouseResource) -> MaterializeResult:
     """One row per catalog track with audio features, genre and sub-genre, popularity, release year, key and mode:
     the candidates content-based and on-demand recommendations rank."""
@@ -31,7 +32,7 @@ def track_features(warehouse: WarehouseResource) -> MaterializeResult:
             con, "SELECT genre, count(*) AS tracks FROM track_features GROUP BY 1 ORDER BY 2 DESC LIMIT 10")})
 
 
-@asset(group_name=GROUP, deps=["user_item_matrix", "track_features", "tracks"])
+@asset(group_name=GROUP, automation_condition=ON_UPSTREAM_CHANGE, deps=["user_item_matrix", "track_features", "tracks"])
 def taste_profiles(warehouse: WarehouseResource) -> MaterializeResult:
     """Each listener's confidence-weighted audio-feature means over the tracks the catalog describes, with the
     share of their listening that is (the rest is unknown to content features)."""

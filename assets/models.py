@@ -4,6 +4,7 @@
 from dagster import (AssetCheckResult, AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset,
                      asset_check)
 
+from assets.automation import ON_UPSTREAM_CHANGE
 from orchestration.resources import ModelsResource, OperationalStoreResource, WarehouseResource
 
 GROUP = "models"
@@ -13,7 +14,7 @@ class ServedModelConfig(Config):
     method: str = "hybrid"  # hybrid | ease | als | rp3beta | bpr: what listeners would be served
 
 
-@asset(group_name=GROUP,
+@asset(group_name=GROUP, automation_condition=ON_UPSTREAM_CHANGE,
        deps=["model_evaluation", "user_item_matrix", "track_features", "taste_profiles", "track_songs"])
 def served_model(context: AssetExecutionContext, config: ServedModelConfig, warehouse: WarehouseResource,
                  models: ModelsResource, operational: OperationalStoreResource) -> MaterializeResult:

@@ -3,6 +3,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from assets.automation import ON_UPSTREAM_CHANGE
 from orchestration.resources import ModelsResource, OperationalStoreResource, WarehouseResource
 
 GROUP = "serving"
@@ -10,7 +11,7 @@ TRACKS_PER_LISTENER = 50
 ARTISTS_PER_LISTENER = 20
 
 
-@asset(group_name=GROUP, deps=["served_model"])
+@asset(group_name=GROUP, automation_condition=ON_UPSTREAM_CHANGE, deps=["served_model"])
 def recommendations(context: AssetExecutionContext, warehouse: WarehouseResource, models: ModelsResource,
                     operational: OperationalStoreResource) -> MaterializeResult:
     """Top tracks and artists per listener with score, each model's share and an explanation from the evidence.

@@ -112,18 +112,14 @@ def compared_name(q: ListeningQuery, label: str) -> str:
 
 def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
     subject = scope_words(q)
-    if shape == "streak":
+    if shape in ("streak", "gap"):
         row = rows[0] if rows else None
         if not row:
-            return f"I found no plays of {subject}, so there is no streak."
-        return (f"Your longest streak ({subject}): {row['value']:,} consecutive days with at least one play, from "
-                f"{when(row['first_day'])} to {when(row['last_day'])}.")
-    if shape == "gap":
-        row = rows[0] if rows else None
-        if not row:
-            return f"I found no gap in {subject}: you listened every day between your first and last play."
-        return (f"Your longest break ({subject}): {row['value']:,} days without a play, from "
-                f"{when(row['first_day'])} to {when(row['last_day'])}.")
+            return (f"I found no plays of {subject}, so there is no streak." if shape == "streak" else
+                    f"I found no gap in {subject}: you listened every day between your first and last play.")
+        what = (f"Your longest streak ({subject}): {row['value']:,} consecutive days with at least one play"
+                if shape == "streak" else f"Your longest break ({subject}): {row['value']:,} days without a play")
+        return f"{what}, from {when(row['first_day'])} to {when(row['last_day'])}."
     if shape == "event":
         if not rows:
             return f"I found no plays of {subject}."

@@ -6,7 +6,7 @@ Pure functions of a read connection and the filters, so they are tested without 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -42,6 +42,14 @@ def df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> 
 
 def listeners(con) -> list[str]:
     return [r[0] for r in con.execute("SELECT listener FROM listeners ORDER BY listener").fetchall()]
+
+
+def listener_music(con, listener: str) -> tuple[int, datetime | None]:
+    """A listener's music plays (what the recommenders learn from) and when their latest file was imported."""
+    plays = con.execute("SELECT count(*) FROM plays WHERE listener = ? AND content_type = 'music'",
+                        [listener]).fetchone()[0]
+    latest = con.execute("SELECT max(imported_at) FROM import_files WHERE listener = ?", [listener]).fetchone()[0]
+    return plays, latest
 
 
 def date_span(con, listener: str | None) -> tuple[date, date] | None:

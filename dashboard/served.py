@@ -10,6 +10,7 @@ thread.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
@@ -59,6 +60,19 @@ def store() -> OperationalStore:
 
 def playlists() -> Playlists:
     return Playlists(store())
+
+
+def not_in_model(bundle: ServingBundle, listener: str, music_plays: int, latest_import: datetime | None) -> str | None:
+    """Why a listener with plays has no recommendations, and what happens next, in one line (None: they have some)."""
+    if listener in bundle.listener_rows:
+        return None
+    if not music_plays:
+        return (f"{md(listener)} has no music plays, which is what recommendations are learned from: import an export "
+                "with music listening.")
+    when = f" (imported {latest_import:%d %b %Y %H:%M})" if latest_import else ""
+    return (f"No recommendations for {md(listener)} yet: their listening{when} arrived after the served model "
+            f"(version {bundle.version[:8]}) was trained. Dagster retrains it and refreshes recommendations on its "
+            "own while its daemon runs (`make demo`, `dagster dev`); to do it now, run `echotune materialize`.")
 
 
 def pick_listener(options: list[str], key: str) -> str:

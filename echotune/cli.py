@@ -71,6 +71,7 @@ def import_command(
     from rich.table import Table
 
     from ingestion.importer import import_exports
+    from orchestration.import_events import IMPORT_TABLES, import_materializations, row_counts
     from warehouse.connection import write_connection
     from warehouse.derived import build_all
 
@@ -88,6 +89,9 @@ def import_command(
 
             with write_connection(_db(db), memory_limit=settings.memory_limit) as con:
                 report = import_exports(con, [(listener, paths)], advance, then=rebuild)
+                rows = row_counts(con, IMPORT_TABLES)
+    _tell_dagster(import_materializations(report, listener, "echotune import", rows),
+                  f"import {report.import_id} for {listener} (echotune import)")
 
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict()) + "\n")
@@ -113,6 +117,7 @@ def load_catalog_command(
     db: DbOption = None,
 ) -> None:
     """Load track catalogs with audio features, genres and popularity, then re-enrich the tracks."""
+    from orchestration.import_events import CATALOG_TABLES, row_counts
     from warehouse.catalog import load_catalog
     from warehouse.connection import write_connection
     from warehouse.derived import build_all
@@ -121,6 +126,8 @@ def load_catalog_command(
     with _user_errors(), write_connection(_db(db)) as con:
         counts = load_catalog(con, folder or settings.catalog_dir)
         enrichment = build_all(con, settings.session_gap_minutes)["tracks"]
+        rows = row_counts(con, CATALOG_TABLES)
+    _tell_dagster(rows, "catalog loaded with echotune load-catalog")
     out.print(f"{counts['catalog_tracks']:,} catalog tracks, {counts['catalog_artists']:,} artists; "
               f"{enrichment['play_coverage']:.1%} of music plays enriched.")
 
@@ -131,11 +138,14 @@ def load_lastfm_command(
     db: DbOption = None,
 ) -> None:
     """Load the HetRec 2011 Last.fm users x artists set used to benchmark recommenders."""
+    from orchestration.import_events import LASTFM_TABLES, row_counts
     from warehouse.connection import write_connection
     from warehouse.lastfm import load_lastfm
 
     with _user_errors(), write_connection(_db(db)) as con:
         counts = load_lastfm(con, folder or Settings.from_env().lastfm_dir)
+        rows = row_counts(con, LASTFM_TABLES)
+    _tell_dagster(rows, "HetRec Last.fm set loaded with echotune load-lastfm")
     out.print(json.dumps(counts, indent=2))
 
 
@@ -164,6 +174,47 @@ def demo_command(
     from echotune.demo import run_demo
 
     run_demo(data, serve, dagster_port, streamlit_port)
+
+
+@app.command("materialize")
+def materialize_command(
+    select: Annotated[str | None, typer.Option("--select", help="Dagster's asset selection syntax, e.g. "
+                                               "'group:warehouse', 'key:served_model+' or 'key:plays or key:tracks'. "
+                                               "Default: every asset.")] = None,
+) -> None:
+    """Materialize the asset graph (or a selection of it) with its checks, without any UI: for cron, CI and first
+    set-up. Runs on the Dagster instance at $DAGSTER_HOME, so the Dagster UI shows the run.
+
+    Exits 1 naming each failed asset and check; a check that only warns is listed and does not fail the run.
+    """
+    from dagster import DagsterError
+
+    from orchestration.definitions import defs
+    from orchestration.headless import instance_in_use, run_selection
+
+    instance, where = instance_in_use()
+    err.print(f"[dim]materializing {escape(select or 'every asset')} on {escape(where)}[/]", highlight=False)
+    with instance, _progress(enabled=True, counts=True) as progress:
+        task = progress.add_task("starting", total=None)
+        failed: list[str] = []
+
+        def finished(step: str, how: str) -> None:
+            if how == "failed":
+                failed.append(step)
+            progress.update(task, advance=1, description=f"{step[:40]} {how}" + (f" · {len(failed)} failed" if failed else ""))
+            err.print(f"{'[red]✗' if how == 'failed' else '[green]✓' if how == 'done' else '[dim]–'}[/] {escape(step)}",
+                      highlight=False)
+
+        try:
+            run = run_selection(defs, select, instance, lambda steps: progress.update(task, total=steps), finished)
+        except DagsterError as exc:
+            raise _fail(f"--select {select!r}: {exc}", 2) from None
+    for check in run.warnings:
+        err.print(f"[yellow]warning:[/] check {escape(check)} did not pass (it warns only)", highlight=False)
+    if not run.success:
+        raise _fail(f"run {run.run_id}: "
+                    + "; ".join([f"failed step {s}" for s in run.failed_steps] + [f"failed check {c}" for c in run.failed_checks]))
+    out.print(f"Materialized {run.steps} steps (run {run.run_id}).")
 
 
 @app.command("recommend-batch")
@@ -258,6 +309,14 @@ def status_command(db: DbOption = None) -> None:
     for row in con.execute(f"SELECT {', '.join(columns)} FROM imports ORDER BY imported_at DESC LIMIT 10").fetchall():
         imports.add_row(*(f"{v:,}" if isinstance(v, int) else escape(str(v)) for v in row))
     out.print(imports)
+
+
+def _tell_dagster(materializations: dict[str, dict], description: str) -> None:
+    """What a command wrote, as runless materializations on $DAGSTER_HOME's instance: never fails the command."""
+    from orchestration.import_events import report_to_dagster
+
+    if problem := report_to_dagster(materializations, description):
+        err.print(f"[yellow]{escape(problem)}[/]", highlight=False)
 
 
 def _progress(enabled: bool, counts: bool = False) -> Progress:

@@ -5,7 +5,12 @@ from dagster import Definitions, load_asset_checks_from_modules, load_assets_fro
 
 from assets import checks, evaluation, features, ingestion, models, serving, warehouse
 from echotune.settings import Settings
-from orchestration.jobs import import_exports_job, refresh_models_job, refresh_models_schedule
+from orchestration.jobs import (
+    automation_sensor,
+    import_exports_job,
+    refresh_models_job,
+    refresh_models_schedule,
+)
 from orchestration.resources import ModelsResource, OperationalStoreResource, SourcesResource, WarehouseResource
 from orchestration.sensors import build_landing_sensor
 
@@ -16,7 +21,7 @@ defs = Definitions(
     asset_checks=load_asset_checks_from_modules([checks, models]),
     jobs=[import_exports_job, refresh_models_job],
     schedules=[refresh_models_schedule],
-    sensors=[build_landing_sensor(str(settings.landing_dir))],
+    sensors=[build_landing_sensor(str(settings.landing_dir)), automation_sensor],
     resources={
         "warehouse": WarehouseResource(db_path=str(settings.db_path), memory_limit=settings.memory_limit),
         "sources": SourcesResource(

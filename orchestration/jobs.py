@@ -1,11 +1,26 @@
-"""Jobs: what the sensor and the operators launch."""
+"""Jobs: what the sensors and the operators launch."""
 
-from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
+from dagster import (
+    AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    ScheduleDefinition,
+    define_asset_job,
+)
 
-# Importing new exports refreshes everything that depends on plays.
+# The landing folder's import writes the export tables only; what depends on them is the automation sensor's, as it
+# is after an import from the CLI or the Import page, so a burst of drops is one rebuild, not one per drop.
 import_exports_job = define_asset_job(
-    "import_exports", selection=AssetSelection.assets("plays").downstream().required_multi_asset_neighbors(),
-    description="Import new exports and rebuild every table that depends on plays.")
+    "import_exports", selection=AssetSelection.assets("plays").required_multi_asset_neighbors(),
+    description="Import new exports; the automation sensor then rebuilds every table and model that depends on plays.")
+
+# Runs by default, under `dagster dev` and the daemon: the assets' automation conditions (assets/automation.py) do
+# nothing without it.
+automation_sensor = AutomationConditionSensorDefinition(
+    "refresh_downstream", target=AssetSelection.all(), default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Rebuilds derived tables, features, the served model and recommendations after any import.")
 
 # Feedback keeps arriving from the dashboard; retraining nightly folds it in (and re-runs the gate).
 refresh_models_job = define_asset_job(

@@ -10,6 +10,9 @@ import duckdb
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# `make test` exports the project's DAGSTER_HOME; imports run by tests must not report into the instance a
+# developer's Dagster UI shows. Tests that want an instance give each its own.
+os.environ.pop("DAGSTER_HOME", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -220,6 +220,11 @@ def build_hourly_listening(con: duckdb.DuckDBPyConnection) -> dict:
     return {"rows": _count(con, "hourly_listening")}
 
 
+# The tables build_all writes, each an asset of the same name (assets/warehouse.py), upstream first.
+DERIVED_TABLES = ("tracks", "track_songs", "artists", "albums", "listeners", "listening_sessions", "daily_listening",
+                  "monthly_discovery", "hourly_listening")
+
+
 def build_all(con: duckdb.DuckDBPyConnection, session_gap_minutes: int) -> dict[str, dict]:
     """Everything the dashboard needs after an import outside Dagster (the CLI, the Import page)."""
     return {

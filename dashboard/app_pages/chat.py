@@ -15,7 +15,7 @@ from dashboard import queries as q
 from dashboard.conversation import assistant, providers_label
 from dashboard.choice import remembered_choice
 from dashboard.data import ask, connection
-from dashboard.served import answer_markdown, md, pick_listener, store
+from dashboard.served import answer_markdown, md, not_in_model, pick_listener, served_bundle, store
 
 STREAM_EVERY = 0.05  # seconds between redraws of a streamed answer: tokens arrive faster than a browser needs them
 
@@ -23,6 +23,8 @@ st.title("Chat")
 if connection() is None:
     st.stop()
 listener = pick_listener(ask(q.listeners), "chat_listener")  # /chat?listener=NAME opens that listener's chat
+if (bundle := served_bundle()) is not None and (why := not_in_model(bundle, listener, *ask(q.listener_music, listener))):
+    st.caption(why + " Questions about your listening are answered now.")
 sessions = ChatSessions(store())
 history = sessions.list(listener)
 # The conversation this browser tab shows is kept in its own session state (per listener): other tabs of the same

@@ -7,7 +7,9 @@ only the open one is computed and sent, and the track list shows 10 recommendati
 
 import streamlit as st
 
-from dashboard.served import catalog_labels, md, pick_listener, playlists, served_bundle, store
+from dashboard import queries as q
+from dashboard.data import ask, connection
+from dashboard.served import catalog_labels, md, not_in_model, pick_listener, playlists, served_bundle, store
 from serving.requests import (
     Constraints,
     recommend_artists,
@@ -22,13 +24,18 @@ st.title("For you")
 bundle = served_bundle()
 if bundle is None:
     st.info("No model has passed the gate yet. Materialize the recommendations asset in the Dagster UI "
-            "(or run `make demo`); the Models page shows the gate's status.")
+            "(or run `echotune materialize`); the Models page shows the gate's status.")
     st.stop()
 
 feedback = store()
 tracks = bundle.tracks
+# Everyone with listening, not only the model's listeners: one imported since the last training is told why.
+imported = ask(q.listeners) if connection() is not None else []
+listener = pick_listener(sorted(set(bundle.listeners) | set(imported)), "fy_listener")
+if listener in imported and (why := not_in_model(bundle, listener, *ask(q.listener_music, listener))):
+    st.info(why)
+    st.stop()
 with st.sidebar:
-    listener = pick_listener(list(bundle.listeners), "fy_listener")
     st.caption("Mood and tempo")
     valence = st.slider("Valence (sad → happy)", 0.0, 1.0, (0.0, 1.0), 0.05, key="fy_valence")
     energy = st.slider("Energy (calm → intense)", 0.0, 1.0, (0.0, 1.0), 0.05, key="fy_energy")
@@ -47,7 +54,7 @@ profile = bundle.profile_means.loc[listener] if listener in bundle.profile_means
 if profile is not None and profile.get("enriched_share") is not None:
     st.caption(f"Your taste profile rests on the {profile['enriched_share']:.0%} of your listening the catalog "
                f"describes; collaborative evidence comes from {len(bundle.listener_artist_plays.get(listener, {}))} "
-               f"of your artists. Model {bundle.method}, version {bundle.version[:8]}.")
+               f"of your artists. Mood runs from sad (0) to happy (1), energy from calm (0) to intense (1).")
 
 
 def give_feedback(listener: str, kind: str, item_id: str, action: str, label: str, listing: str) -> None:
@@ -109,7 +116,7 @@ def track_list(listener: str, constraints: Constraints) -> None:
         text, buttons = st.columns([5, 1])
         # in listener words: why, and how it sounds; the models' mix is the Models page's business
         sound = [md(rec.genre)] if isinstance(rec.genre, str) else []
-        sound += [f"energy {rec.energy:.2f}", f"mood {rec.valence:.2f} (sad 0 – happy 1)", f"{rec.tempo:.0f} BPM"]
+        sound += [f"energy {rec.energy:.2f}", f"mood {rec.valence:.2f}", f"{rec.tempo:.0f} BPM"]
         text.markdown(f"**{rec.rank}. {md(rec.track_name)}** — {md(rec.artist_name)}  \n"
                       f"<small>{md(rec.explanation)} · {' · '.join(sound)}</small>", unsafe_allow_html=True)
         with buttons:

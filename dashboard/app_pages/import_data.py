@@ -8,6 +8,7 @@ from dashboard.uploads import saved_uploads
 from echotune.settings import Settings
 from ingestion.errors import ExportFileError
 from ingestion.importer import check_listener, import_exports
+from orchestration.import_events import IMPORT_TABLES, import_materializations, report_to_dagster, row_counts
 from warehouse.connection import WarehouseBusy, write_connection
 from warehouse.derived import build_all
 
@@ -39,7 +40,11 @@ if st.button("Import", type="primary", disabled=not (listener and uploads), key=
                 con, [(listener, paths)],
                 lambda what, done, total: progress.progress(min(done / max(total, 1), 1.0), text=what[-80:]),
                 display=names, then=rebuild)
+            rows = row_counts(con, IMPORT_TABLES)
         outcome["report"] = report.as_dict()
+        outcome["dagster_problem"] = report_to_dagster(
+            import_materializations(report, listener, "Import page", rows),
+            f"import {report.import_id} for {listener} (Import page)")
     except ExportFileError as exc:
         # file names and problems quote the user's data: shown as text, never as markdown
         outcome["error"] = (f"**{md(exc.path)}** {md(exc.problem)} {md(exc.hint)}\n\nNothing was imported; your "
@@ -61,6 +66,11 @@ elif outcome:
     for column, key in zip(cols, ("read", "loaded", "duplicates", "quarantined"), strict=True):
         column.metric(key.capitalize(), f"{totals[key]:,}")
     st.dataframe(pd.DataFrame(totals["files"]), hide_index=True, width="stretch")
+    if outcome.get("dagster_problem"):
+        st.warning(md(outcome["dagster_problem"]))
+    elif totals["loaded"]:
+        st.caption("Recommendations for these plays come with the next training run: Dagster starts it on its own "
+                   "while its daemon runs, or run `echotune materialize`.")
     if totals["superseded"]:
         st.caption(f"{totals['superseded']:,} account-data plays fell on days your extended history covers and "
                    "were counted as duplicates (extended history wins).")
