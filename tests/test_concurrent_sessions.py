@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM),
                        reason="Debian's chromium is not installed (make test installs it where it can)"),
 ]
-SESSIONS, ROUNDS = 5, 2  # two rounds: every tab still chats, likes, dislikes and adds twice
+SESSIONS, ROUNDS = 5, 2  # every tab chats and adds twice, likes once and dislikes once
 
 
 def test_five_sessions_at_once_keep_their_own_data(served_home: Path, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ ECHOTUNE = ROOT / ".venv" / "bin" / "echotune"
 LISTENER = "crash"
 VOLATILE = {"import_id", "file_id", "imported_at", "quarantined_at", "built_at", "created_at", "updated_at",
             "refreshed_at", "snapshot_at"}
-KILL_POINTS = 6
+KILL_POINTS = 4
 # 30k plays in 40 files by default (a few seconds an import, so the kills land in every phase: unpacking,
 # staging, loading, rebuilding, publishing); HOSTILE_CRASH_PLAYS_PER_FILE=7500 makes it 300k.
 PLAYS_PER_FILE = int(os.environ.get("HOSTILE_CRASH_PLAYS_PER_FILE", "750"))
