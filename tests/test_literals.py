@@ -43,3 +43,6 @@ def test_named_and_typed_values() -> None:
             con.execute(statement)
         assert con.execute(run).fetchone() == (date(2024, 2, 29), datetime(2024, 1, 2, 3, 4, 5), 0.5)
     assert literal(float("nan")) == "'nan'::DOUBLE"
+    import numpy as np
+
+    assert literal(np.int64(7)) == "7" and literal(np.float64(0.5)) == "'0.5'::DOUBLE"

@@ -13,6 +13,8 @@ from datetime import date, datetime
 
 def literal(value) -> str:
     """A Python value as a DuckDB literal."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):  # a number read back from a DataFrame
+        value = value.item()
     if value is None:
         return "NULL"
     if isinstance(value, bool):
