@@ -285,8 +285,7 @@ def _playlist_of_query(message: str, ctx: ParseContext) -> Plan | None:
     state = ctx.state
     query = question_for(re.sub(r"\b(make|create|start|save|put|throw|turn|dump|stick|build)\b|\b(a |into a |as a |in a "
                                 r")?playlist\b|\b(could|can|would) you\b|\bpls|please\b", " ", rest),
-                         names_for(ctx.scope), _anchor(ctx), None, state.items if state else [],
-                         state.mentioned if state else [], [])
+                         names_for(ctx.scope), _anchor(ctx), None, state.items, state.mentioned, [])
     if query is None or query.group_by not in (None, "track") or query.compare:
         return None
     query.group_by, query.limit = "track", query.limit or 10

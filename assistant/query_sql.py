@@ -41,6 +41,17 @@ class _Params(dict):
         self[name] = value
         return f"${name}"
 
+    def bind_all(self, values) -> str:
+        """Each value bound, as the list inside an IN (...)."""
+        return ", ".join(self.bind(v) for v in values)
+
+    def limit(self, q: ListeningQuery) -> str:
+        return f" LIMIT {self.bind(q.limit)}" if q.limit else ""
+
+
+# how a ranked or chronological list of groups is ordered (ties by name, so answers are stable)
+ORDER_BY = {"desc": "value DESC, name", "asc": "value, name", "chronological": "name"}
+
 
 def _amount(measure: str, share_of: str = "plays") -> str:
     if measure == "hours" or (measure == "share" and share_of == "hours"):
@@ -66,7 +77,7 @@ def _names_where(q: ListeningQuery, ps: _Params) -> list[str]:
     for slot, column in FILTER_COLUMNS.items():
         values = getattr(q, slot)
         if values:
-            lowered = ", ".join(ps.bind(v.lower()) for v in values)
+            lowered = ps.bind_all(v.lower() for v in values)
             where.append(f"lower({column}) IN ({lowered})")
     if q.content_type:
         where.append(f"p.content_type = {ps.bind(q.content_type)}")
@@ -93,17 +104,17 @@ def _how_where(q: ListeningQuery, ps: _Params) -> list[str]:
     """Which plays: on which days and hours, skipped or not, on shuffle, on which device, where, offline."""
     where = []
     if q.weekdays:
-        where.append(f"dayname(p.ts) IN ({', '.join(ps.bind(d) for d in q.weekdays)})")
+        where.append(f"dayname(p.ts) IN ({ps.bind_all(q.weekdays)})")
     if q.hours_of_day:
-        where.append(f"hour(p.ts) IN ({', '.join(ps.bind(h) for h in q.hours_of_day)})")
+        where.append(f"hour(p.ts) IN ({ps.bind_all(q.hours_of_day)})")
     if q.skipped is not None:
         where.append("p.skipped" if q.skipped else "NOT p.skipped")
     if q.shuffle is not None:
         where.append("p.shuffle" if q.shuffle else "NOT p.shuffle")
     if q.platforms:
-        where.append(f"p.platform IN ({', '.join(ps.bind(p) for p in q.platforms)})")
+        where.append(f"p.platform IN ({ps.bind_all(q.platforms)})")
     if q.countries:
-        where.append(f"p.conn_country IN ({', '.join(ps.bind(c) for c in q.countries)})")
+        where.append(f"p.conn_country IN ({ps.bind_all(q.countries)})")
     if q.offline is not None:
         where.append("p.offline" if q.offline else "NOT coalesce(p.offline, false)")
     return where
@@ -183,10 +194,10 @@ def compile_query(q: ListeningQuery) -> Compiled:
     track = q.group_by == "track"
     extra = ", p.artist_name AS artist, min(p.track_id) AS track_id" if track else \
         ", min(p.artist_name) AS artist" if q.group_by == "album" else ""
-    order = {"desc": "value DESC, name", "asc": "value, name", "chronological": "name"}[q.order]
+    order = ORDER_BY[q.order]
     if q.measure in ("first_play", "last_play") and q.order != "chronological":
         order = "value, name" if q.measure == "first_play" else "value DESC, name"
-    limit = f" LIMIT {ps.bind(q.limit)}" if q.limit else ""
+    limit = ps.limit(q)
     sql = f"""SELECT {column} AS name{extra}, {_aggregate(q)} AS value, count(*) AS plays
               FROM {_source(q)} WHERE {' AND '.join(where)}
               GROUP BY {column}{', p.artist_name' if track else ''} ORDER BY {order}{limit}"""
@@ -201,10 +212,8 @@ def _new_artists(q: ListeningQuery, ps: _Params) -> Compiled:
                  AND p.artist_name IS NOT NULL GROUP BY p.artist_name)"""
     if q.group_by in ("year", "month", "weekday", "hour", "day"):
         column = GROUP_COLUMNS[q.group_by]
-        order = {"desc": "value DESC, name", "asc": "value, name", "chronological": "name"}[q.order]
-        limit = f" LIMIT {ps.bind(q.limit)}" if q.limit else ""
         sql = f"""{firsts} SELECT {column} AS name, count(*) AS value, count(*) AS plays FROM firsts p
-                  WHERE {framing} GROUP BY 1 ORDER BY {order}{limit}"""
+                  WHERE {framing} GROUP BY 1 ORDER BY {ORDER_BY[q.order]}{ps.limit(q)}"""
         return Compiled("rows", sql, dict(ps))
     sql = f"{firsts} SELECT count(*) AS value, count(*) AS plays FROM firsts p WHERE {framing}"
     return Compiled("value", sql, dict(ps))
