@@ -16,11 +16,14 @@ class FileKind(StrEnum):
     ACCOUNT_AUDIOBOOK = "account_audiobook"    # StreamingHistory_audiobook_N.json
     LIBRARY = "library"                        # YourLibrary.json
     PLAYLISTS = "playlists"                    # Playlist1.json, Playlist2.json ...
+    # Spotify_API_RecentlyPlayed_*.json: a live sync's poll, the Web API's recently-played items as it sent them.
+    # Last, so that the exports of an import are stored before live plays are matched against them.
+    API_RECENT = "api_recent"
 
 
 STREAMING_KINDS = {
     FileKind.EXTENDED_AUDIO, FileKind.EXTENDED_VIDEO, FileKind.EXTENDED_CSV,
-    FileKind.ACCOUNT_MUSIC, FileKind.ACCOUNT_PODCAST, FileKind.ACCOUNT_AUDIOBOOK,
+    FileKind.ACCOUNT_MUSIC, FileKind.ACCOUNT_PODCAST, FileKind.ACCOUNT_AUDIOBOOK, FileKind.API_RECENT,
 }
 
 _NAME_RULES: list[tuple[re.Pattern[str], FileKind]] = [
@@ -33,6 +36,7 @@ _NAME_RULES: list[tuple[re.Pattern[str], FileKind]] = [
     (re.compile(r"^StreamingHistory_audiobook_\d+\.json$", re.I), FileKind.ACCOUNT_AUDIOBOOK),
     (re.compile(r"^YourLibrary\.json$", re.I), FileKind.LIBRARY),
     (re.compile(r"^Playlist\d*\.json$", re.I), FileKind.PLAYLISTS),
+    (re.compile(r"^Spotify_API_RecentlyPlayed_.*\.json$", re.I), FileKind.API_RECENT),
 ]
 
 # A CSV is accepted when its header has the extended-history columns a play cannot do without.

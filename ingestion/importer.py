@@ -30,6 +30,7 @@ from ingestion.formats import STREAMING_KINDS, FileKind
 from ingestion.preflight import FileFacts, inspect
 from ingestion.sources import ExportFile, collect_exports
 from warehouse.connection import scratch_path, transaction
+from warehouse.play_key import live_matches_export_sql
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes in all)
 CHUNK_BYTES = 512 * 1024 * 1024  # about 0.7M plays staged in memory at a time
@@ -53,8 +54,10 @@ class ImportReport:
     import_id: str
     files: list[FileAccount] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
-    superseded: int = 0  # account-data plays counted as duplicates because extended history covers their day
-    replaced: int = 0    # stored account-data plays removed because this import's extended history covers their day
+    superseded: int = 0  # counted as duplicates: account-data plays on days extended history covers, live plays an
+                         # export holds
+    replaced: int = 0    # stored plays removed: account-data plays on days this import's extended history covers,
+                         # live plays this import's exports hold
 
     def total(self, column: str) -> int:
         return sum(getattr(f, column) for f in self.files)
@@ -175,6 +178,10 @@ def _import_streaming(con, report, streaming, accounts, file_ids, facts, links, 
                                  WHERE import_id = ? AND source = 'extended') d
       WHERE p.source = 'account' AND p.listener = d.listener AND CAST(p.ts AS DATE) = d.day""",
                                   [report.import_id]).fetchone()[0]
+    # and stored live plays give way to this import's export plays of the same listening
+    report.replaced += con.execute(f"""
+      DELETE FROM plays live USING (SELECT * FROM plays WHERE import_id = ? AND source IN ('extended', 'account')) export
+      WHERE live.source = 'api' AND {live_matches_export_sql('live', 'export')}""", [report.import_id]).fetchone()[0]
 
 
 def _load_staged(con, report, chunk, accounts, file_ids, facts) -> None:
@@ -213,6 +220,15 @@ def _load_staged(con, report, chunk, accounts, file_ids, facts) -> None:
     CREATE OR REPLACE TEMP TABLE covered_days AS  -- only account-data rows are judged against it
       SELECT DISTINCT listener, CAST(ts AS DATE) AS day FROM plays
       WHERE source = 'extended' AND listener IN (SELECT listener FROM staged WHERE source = 'account')""")
+    # live plays (a sync's polls) that an export already stored covers: the export wins (warehouse.play_key)
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE live_covered AS
+      SELECT DISTINCT live.play_key FROM (
+        SELECT play_key, listener, track_name, artist_name, substr(track_uri, 15) AS track_id,
+               ts - to_milliseconds(ms_played) AS started_at
+        FROM staged WHERE source = 'api' AND rule IS NULL) live
+      JOIN plays export ON {live_matches_export_sql('live', 'export')}
+      WHERE export.source IN ('extended', 'account')""")
     con.execute("""
     CREATE OR REPLACE TEMP TABLE stored_keys AS
       SELECT play_key FROM plays WHERE listener IN (SELECT listener FROM import_listeners)
@@ -228,6 +244,7 @@ def _load_staged(con, report, chunk, accounts, file_ids, facts) -> None:
         WHEN (r.file_no::BIGINT << 40) + r.rowid > d.first_position OR k.play_key IS NOT NULL THEN 'duplicate'
         WHEN r.rule IS NOT NULL THEN 'quarantined'
         WHEN r.source = 'account' AND c.day IS NOT NULL THEN 'superseded'
+        WHEN lc.play_key IS NOT NULL THEN 'superseded'
         ELSE 'loaded' END AS status
     FROM staged r
     JOIN file_starts f USING (file_no)
@@ -235,7 +252,8 @@ def _load_staged(con, report, chunk, accounts, file_ids, facts) -> None:
     LEFT JOIN repeated d ON d.play_key = r.play_key
     LEFT JOIN stored_keys k ON k.play_key = r.play_key
     -- equality only: a condition on one side here would turn the hash join into a nested loop
-    LEFT JOIN covered_days c ON c.listener = r.listener AND c.day = CAST(r.ts AS DATE)""")
+    LEFT JOIN covered_days c ON c.listener = r.listener AND c.day = CAST(r.ts AS DATE)
+    LEFT JOIN live_covered lc ON lc.play_key = r.play_key""")
 
     # the counts first: once the chunk is in plays, every loaded row would also match stored_keys
     for number, loaded, duplicates, superseded, quarantined in con.execute("""
@@ -262,7 +280,8 @@ def _load_staged(con, report, chunk, accounts, file_ids, facts) -> None:
                       AND (d.first_position IS NULL OR (r.file_no::BIGINT << 40) + r.rowid = d.first_position)""",
                 [report.import_id])
     con.execute("DROP VIEW resolved")
-    for table in ("staged", "file_starts", "platforms", "import_listeners", "repeated", "covered_days", "stored_keys"):
+    for table in ("staged", "file_starts", "platforms", "import_listeners", "repeated", "covered_days", "live_covered",
+                  "stored_keys"):
         con.execute(f"DROP TABLE {table}")
 
 

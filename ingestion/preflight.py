@@ -27,7 +27,8 @@ _ARRAY_OF_RAW = msgspec.json.Decoder(list[msgspec.Raw])
 _WIDE_BOMS = {codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32", codecs.BOM_UTF16_LE: "UTF-16",
               codecs.BOM_UTF16_BE: "UTF-16"}
 _JSON_STREAMING = {FileKind.EXTENDED_AUDIO, FileKind.EXTENDED_VIDEO, FileKind.ACCOUNT_MUSIC,
-                   FileKind.ACCOUNT_PODCAST, FileKind.ACCOUNT_AUDIOBOOK}
+                   FileKind.ACCOUNT_PODCAST, FileKind.ACCOUNT_AUDIOBOOK, FileKind.API_RECENT}
+_TIME_KEYS = {FileKind.EXTENDED_AUDIO: b'"ts"', FileKind.EXTENDED_VIDEO: b'"ts"', FileKind.API_RECENT: b'"played_at"'}
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def inspect(export: ExportFile) -> FileFacts:
             records = _json_records(export, data)
             # A record whose time is null is a bad row to quarantine; a file in which the time field never appears
             # at all is another kind of file under a streaming-history name.
-            time_key = b'"ts"' if export.kind in (FileKind.EXTENDED_AUDIO, FileKind.EXTENDED_VIDEO) else b'"endTime"'
+            time_key = _TIME_KEYS.get(export.kind, b'"endTime"')
             if records and data.find(time_key) == -1:
                 if not any(bytes(raw).lstrip().startswith(b"{") for raw in _ARRAY_OF_RAW.decode(_body(data))):
                     raise ExportFileError(export.name, "is a JSON list, but its entries are not play records.",

@@ -19,6 +19,9 @@ QUARANTINE_RULES: list[tuple[str, str, str]] = [
     ("ts_out_of_range",
      f"ts < TIMESTAMP '{SPOTIFY_LAUNCH}' OR ts > now()::TIMESTAMP + INTERVAL 1 DAY",
      "'ts=' || ts_raw || ' is before Spotify existed or in the future'"),
+    # a live poll's item whose track is null (removed from Spotify, or unavailable): not a play we can name
+    ("api_item_without_track", "kind = 'api_recent' AND track_name IS NULL AND track_uri IS NULL",
+     "'recently-played item with no track'"),
     ("ms_played_missing", "ms_raw IS NULL", "'no ms_played/msPlayed'"),
     # a whole number only: 123.7 is not rounded, "0x10" is not read as hex, and "1000" (a string) is not a number
     ("ms_played_not_integer", "ms_played IS NULL", "'ms_played=' || ms_raw"),
@@ -107,7 +110,7 @@ WITH base AS ({base}), typed AS (
     CASE WHEN {' OR '.join(f"left({c}, 1) IN ('{{', '[')" for c in TEXT_FIELDS)} THEN nullif(concat_ws(', ',
       {', '.join(f"CASE WHEN left({c}, 1) IN ('{{', '[') AND json_valid({c}) THEN '{c}=' || {c} END"
                  for c in TEXT_FIELDS)}), '') END AS not_text,
-    CASE WHEN kind LIKE 'account%' THEN 'account' ELSE 'extended' END AS source,
+    CASE WHEN kind LIKE 'account%' THEN 'account' WHEN kind = 'api_recent' THEN 'api' ELSE 'extended' END AS source,
     CASE
       -- account data: a row with neither name of what was played is no play at all
       WHEN kind = 'account_music' AND coalesce(track_name, artist_name) IS NOT NULL THEN 'music'

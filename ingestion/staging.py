@@ -41,6 +41,21 @@ ACCOUNT_FIELDS = {
     },
 }
 
+# A live sync's recently-played item: {"played_at": ..., "track": {full track object}, "context": ...}, read as the
+# API sent it. The API gives when a play started (`played_at`) and the track, not how long it was heard: a play it
+# lists counted as a stream, so it is stored as heard in full, ending `duration_ms` after it started. An item whose
+# time or track is missing or malformed falls to the same quarantine rules as an export's row.
+API_READ = {"played_at": "VARCHAR", "track": "JSON"}
+_PLAYED_AT = "try_strptime(played_at, ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ'])"
+API_FIELDS = {
+    "ts_raw": f"coalesce(strftime({_PLAYED_AT} + to_milliseconds(TRY_CAST(track->>'duration_ms' AS BIGINT)), "
+              "'%Y-%m-%dT%H:%M:%S.%fZ'), played_at)",
+    "ms_raw": "track->'duration_ms'",
+    "track_name": "track->>'name'", "artist_name": "track->'artists'->0->>'name'",
+    "album_name": "track->'album'->>'name'",
+    # a local file has a spotify:local:... uri and no id: by its names, as exports store local files
+    "track_uri": "CASE WHEN track->>'is_local' = 'true' THEN NULL ELSE track->>'uri' END",
+}
 
 # Fields whose JSON type matters: read as JSON text, so `"true"` (a string) or 1 is told apart from true, and "0x10"
 # or 123.7 from a whole number. Every other field is read as VARCHAR, which is twice as fast as JSON on 10M plays.
@@ -67,11 +82,15 @@ def stage_files(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, Expo
             link.unlink(missing_ok=True)
             link.symlink_to(export.path.resolve())
             linked.append((number, listener, export, link))
-        mapping = EXTENDED_FIELDS if kind in (FileKind.EXTENDED_AUDIO, FileKind.EXTENDED_VIDEO) else ACCOUNT_FIELDS[kind]
-        types = {field: "JSON" if staged in JSON_TYPED else "VARCHAR" for staged, field in mapping.items()}
+        if kind == FileKind.API_RECENT:
+            types, expressions = API_READ, API_FIELDS
+        else:
+            mapping = EXTENDED_FIELDS if kind in (FileKind.EXTENDED_AUDIO, FileKind.EXTENDED_VIDEO) else ACCOUNT_FIELDS[kind]
+            types = {field: "JSON" if staged in JSON_TYPED else "VARCHAR" for staged, field in mapping.items()}
+            expressions = {staged: f'"{field}"' for staged, field in mapping.items()}
         declared = "{" + ", ".join(f"'{field}': '{types[field]}'" for field in sorted(types)) + "}"
         reader = f"read_json($paths, columns = {declared}, format = 'array', filename = true)"
-        columns = ", ".join(f'"{mapping[c]}"::VARCHAR AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
+        columns = ", ".join(f"({expressions[c]})::VARCHAR AS {c}" if c in expressions else f"NULL::VARCHAR AS {c}"
                             for c in rules.STAGED_COLUMNS)
         base = f"""SELECT $numbers[i] AS file_no, $listeners[i] AS listener, '{kind.value}' AS kind, {columns},
                    NULL::VARCHAR AS csv_line FROM (SELECT list_position($paths, filename) AS i, * FROM {reader})"""

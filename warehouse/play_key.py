@@ -23,3 +23,20 @@ def play_key_sql(track_id: str = "track_id", episode_id: str = "episode_id", cha
                 f"'audiobook:' || {audiobook_id}, {names})")
     return (f"md5_number_lower(concat_ws('|', listener, source, content_type, strftime(ts, '%Y-%m-%dT%H:%M:%S.%f'), "
             f"ms_played::VARCHAR, {identity}))")
+
+
+# How close a live play's start must be to an export's play: exports give the end to the millisecond (account data to
+# the minute) and how long it was heard; the API gives a moment near the start. A minute each side absorbs the
+# minute-rounding of account data and clock differences between Spotify's services.
+MATCH_SLACK_SECONDS = 60
+
+
+def live_matches_export_sql(live: str, export: str) -> str:
+    """The rule that a live (API) play `live` and an export's play `export` (table aliases, same listener) are the
+    same listening: the same track (by id, or by title and artist where the export has no id: account data, and
+    tracks Spotify relinked to another id) and the live play's start within the export play's span. The export wins:
+    it knows how long the track was heard, on which device, and whether it was skipped."""
+    return f"""({export}.listener = {live}.listener AND lower({export}.track_name) = lower({live}.track_name)
+      AND ({export}.track_id = {live}.track_id OR lower({export}.artist_name) = lower({live}.artist_name))
+      AND {live}.started_at BETWEEN {export}.started_at - INTERVAL {MATCH_SLACK_SECONDS} SECOND
+                                AND {export}.ts + INTERVAL {MATCH_SLACK_SECONDS} SECOND)"""

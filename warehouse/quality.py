@@ -42,7 +42,7 @@ SUITES: dict[str, list[Expectation]] = {
         _e("ExpectColumnValuesToBeBetween", column="ms_played", min_value=0, max_value=24 * 3600 * 1000),
         _e("ExpectColumnValuesToBeBetween", column="ts", min_value=datetime(2008, 10, 7), max_value=datetime(2100, 1, 1)),
         _e("ExpectColumnValuesToBeInSet", column="content_type", value_set=list(CONTENT_TYPES)),
-        _e("ExpectColumnValuesToBeInSet", column="source", value_set=["extended", "account"]),
+        _e("ExpectColumnValuesToBeInSet", column="source", value_set=["extended", "account", "api"]),
         _e("ExpectColumnValuesToBeInSet", column="platform", value_set=PLATFORMS),
         _e("ExpectColumnValuesToMatchRegex", column="track_id", regex=ID22),
         _e("ExpectColumnValuesToMatchRegex", column="episode_id", regex=ID22),

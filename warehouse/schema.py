@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS plays (
     play_key        UBIGINT NOT NULL,   -- md5 (lower 64 bits) of what identifies a play, listener included; re-imports match on it
     listener        VARCHAR NOT NULL,
     content_type    VARCHAR NOT NULL,   -- music | podcast | audiobook | video
-    source          VARCHAR NOT NULL,   -- extended (Streaming_History_*, endsong) | account (StreamingHistory*)
+    source          VARCHAR NOT NULL,   -- extended (Streaming_History_*, endsong) | account (StreamingHistory*) | api (live sync)
     ts              TIMESTAMP NOT NULL, -- UTC moment playback ended
     started_at      TIMESTAMP NOT NULL, -- ts - ms_played
     ms_played       BIGINT NOT NULL,
@@ -86,8 +86,8 @@ CREATE TABLE IF NOT EXISTS imports (
     loaded      BIGINT NOT NULL,
     duplicates  BIGINT NOT NULL,
     quarantined BIGINT NOT NULL,
-    superseded  BIGINT NOT NULL,   -- account-data plays not loaded: extended history covers their day
-    replaced    BIGINT NOT NULL,   -- stored account-data plays removed: this import's extended history covers their day
+    superseded  BIGINT NOT NULL,   -- not loaded: account-data plays on days extended history covers, live plays an export holds
+    replaced    BIGINT NOT NULL,   -- stored plays removed: account data (by day) or live plays this import's exports hold
     imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 )"""
 
