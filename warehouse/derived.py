@@ -1,6 +1,9 @@
 """Tables derived from plays (and the catalog): rebuilt whole each time, so running them twice changes nothing.
 
-Each builder returns metadata for the Dagster UI. `TRACK_KEY` is how a play names its track: the Spotify id when the
+Each builder also refreshes only the rows new plays touch (`only=True`), for a live sync's few plays
+(warehouse.incremental names them in the temp tables refresh_tracks, refresh_artists, refresh_albums,
+refresh_listeners and refresh_days): the same SELECT, filtered, so the two cannot drift apart. Each builder returns
+metadata for the Dagster UI. `TRACK_KEY` is how a play names its track: the Spotify id when the
 export has one, otherwise the artist and title (account data carries no ids).
 """
 
@@ -26,10 +29,27 @@ def _count(con, table: str) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
+def _publish(con, table: str, select: str, only: str | None) -> None:
+    """The whole table from `select`, or, with `only` (a condition on the table's rows), those rows replaced."""
+    if only is None:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}")
+    else:
+        con.execute(f"DELETE FROM {table} WHERE {only}")
+        con.execute(f"INSERT INTO {table} {select}")
+
+
+def _only(only: bool, condition: str) -> str:
+    return f" AND {condition}" if only else ""
+
+
+IN_TRACKS = "IN (SELECT track_key FROM refresh_tracks)"
+IN_LISTENERS = "IN (SELECT listener FROM refresh_listeners)"
+IN_DAYS = "(listener, CAST(ts AS DATE)) IN (SELECT (listener, day) FROM refresh_days)"
+
+
+def build_tracks(con: duckdb.DuckDBPyConnection, only: bool = False) -> dict:
     features = ", ".join(f"c.{f}" for f in FEATURES)
-    con.execute(f"""
-    CREATE OR REPLACE TABLE tracks AS
+    _publish(con, "tracks", f"""
     WITH known_ids AS (
       SELECT artist_name, track_name, track_id FROM plays WHERE track_id IS NOT NULL
       UNION ALL SELECT artist_name, name, substr(uri, 15) FROM library_items WHERE item_type = 'track' AND uri IS NOT NULL
@@ -40,7 +60,8 @@ def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
       SELECT 'name:' || lower(k.artist_name) || '|' || lower(k.track_name) AS track_key,
              coalesce(min(k.track_id) FILTER (WHERE c.track_id IS NOT NULL), min(k.track_id)) AS track_id
       FROM known_ids k LEFT JOIN catalog_tracks c USING (track_id)
-      WHERE k.artist_name IS NOT NULL AND k.track_name IS NOT NULL GROUP BY ALL
+      WHERE k.artist_name IS NOT NULL AND k.track_name IS NOT NULL
+        {_only(only, "'name:' || lower(k.artist_name) || '|' || lower(k.track_name) " + IN_TRACKS)} GROUP BY ALL
     ), played AS (
       -- names as the most recent play spells them (ordered aggregates keep rebuilds identical)
       SELECT {TRACK_KEY} AS track_key, min(track_id) AS track_id,
@@ -49,7 +70,7 @@ def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
              first(album_name ORDER BY album_name IS NULL, ts DESC, listener, file_id, source_row) AS album_name,
              count(*) AS plays, count(DISTINCT listener) AS listeners, sum(ms_played) AS ms_played,
              min(ts) AS first_played, max(ts) AS last_played
-      FROM plays WHERE {MUSIC} GROUP BY 1
+      FROM plays WHERE {MUSIC} {_only(only, f"{TRACK_KEY} {IN_TRACKS}")} GROUP BY 1
     )
     SELECT p.track_key, coalesce(p.track_id, n.track_id) AS track_id,
            CASE WHEN p.track_id IS NOT NULL THEN 'export' WHEN n.track_id IS NOT NULL THEN 'name_match' END AS id_source,
@@ -58,7 +79,9 @@ def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
            {features}, c.genre, c.subgenre, c.track_id IS NOT NULL AS enriched
     FROM played p
     LEFT JOIN ids_by_name n ON p.track_id IS NULL AND n.track_key = p.track_key
-    LEFT JOIN catalog_tracks c ON c.track_id = coalesce(p.track_id, n.track_id)""")
+    LEFT JOIN catalog_tracks c ON c.track_id = coalesce(p.track_id, n.track_id)""", f"track_key {IN_TRACKS}" if only else None)
+    if only:
+        return {}
     total, enriched, plays, enriched_plays, matched = con.execute(
         "SELECT count(*), count(*) FILTER (enriched), sum(plays), sum(plays) FILTER (enriched), "
         "count(*) FILTER (id_source = 'name_match') FROM tracks").fetchone()
@@ -67,10 +90,27 @@ def build_tracks(con: duckdb.DuckDBPyConnection) -> dict:
             "play_coverage": round((enriched_plays or 0) / plays, 4) if plays else 0.0}
 
 
-def build_track_songs(con: duckdb.DuckDBPyConnection) -> dict:
+def build_track_songs(con: duckdb.DuckDBPyConnection, only: bool = False) -> dict:
     """Every track key, played or in the catalog, with the song it is a version of (see warehouse.song_identity),
     the version it is ('Radio Edit', '2015 Remaster', NULL for the plain one), and the song's display title: the
-    plainest title among its versions. Catalog track ids are track keys too, so recommendations can be keyed."""
+    plainest title among its versions. Catalog track ids are track keys too, so recommendations can be keyed.
+
+    `only`: adds the tracks new plays brought that it does not hold yet, each under its song's current title (a
+    sync's plays do not re-title songs; the next full rebuild weighs them in)."""
+    if only:
+        con.execute(f"""
+        INSERT INTO track_songs
+        WITH keyed AS (
+          SELECT track_key, track_name, artist_name,
+                 coalesce({song_key_sql('track_name', 'artist_name')}, track_key) AS song_key,
+                 {version_sql('track_name')} AS version
+          FROM tracks WHERE track_key {IN_TRACKS} AND track_key NOT IN (SELECT track_key FROM track_songs)
+        ), songs AS (SELECT song_key, first(song_title) AS song_title, first(song_artist) AS song_artist
+                     FROM track_songs WHERE song_key IN (SELECT song_key FROM keyed) GROUP BY song_key)
+        SELECT k.track_key, k.song_key, coalesce(s.song_title, k.track_name), coalesce(s.song_artist, k.artist_name),
+               k.version, k.track_name, k.artist_name
+        FROM keyed k LEFT JOIN songs s USING (song_key)""")
+        return {}
     con.execute(f"""
     CREATE OR REPLACE TABLE track_songs AS
     WITH named AS (
@@ -100,49 +140,53 @@ def build_track_songs(con: duckdb.DuckDBPyConnection) -> dict:
             "played_tracks_merged": played - played_songs}
 
 
-def build_artists(con: duckdb.DuckDBPyConnection) -> dict:
-    con.execute(f"""
-    CREATE OR REPLACE TABLE artists AS
+def build_artists(con: duckdb.DuckDBPyConnection, only: bool = False) -> dict:
+    in_artists = "IN (SELECT artist_name FROM refresh_artists)"
+    in_names = "IN (SELECT lower(artist_name) FROM refresh_artists)"
+    _publish(con, "artists", f"""
     WITH played AS (
       SELECT artist_name, count(*) AS plays, count(DISTINCT listener) AS listeners, sum(ms_played) AS ms_played,
              count(DISTINCT {TRACK_KEY}) AS tracks, min(ts) AS first_played, max(ts) AS last_played
-      FROM plays WHERE {MUSIC} AND artist_name IS NOT NULL GROUP BY artist_name
+      FROM plays WHERE {MUSIC} AND artist_name IS NOT NULL {_only(only, "artist_name " + in_artists)}
+      GROUP BY artist_name
     ), track_genres AS (
       SELECT lower(artist_name) AS name, list(DISTINCT genre ORDER BY genre) AS genres
-      FROM catalog_tracks WHERE genre IS NOT NULL GROUP BY 1
+      FROM catalog_tracks WHERE genre IS NOT NULL {_only(only, "lower(artist_name) " + in_names)} GROUP BY 1
     ), catalog AS (
       SELECT lower(artist_name) AS name, first(artist_id ORDER BY popularity DESC NULLS LAST, artist_id) AS artist_id,
              first(genres ORDER BY popularity DESC NULLS LAST, artist_id) AS genres,
              max(popularity) AS popularity, max(followers) AS followers
-      FROM catalog_artists GROUP BY 1
+      FROM catalog_artists {"WHERE lower(artist_name) " + in_names if only else ""} GROUP BY 1
     )
     SELECT p.*, c.artist_id, coalesce(c.genres, g.genres) AS genres, c.popularity, c.followers,
            coalesce(c.genres, g.genres) IS NOT NULL AS enriched
     FROM played p LEFT JOIN catalog c ON c.name = lower(p.artist_name)
-    LEFT JOIN track_genres g ON g.name = lower(p.artist_name)""")
+    LEFT JOIN track_genres g ON g.name = lower(p.artist_name)""", f"artist_name {in_artists}" if only else None)
+    if only:
+        return {}
     total, enriched = con.execute("SELECT count(*), count(*) FILTER (enriched) FROM artists").fetchone()
     return {"rows": total, "with_genres": enriched, "genre_coverage": round(enriched / total, 4) if total else 0.0}
 
 
-def build_albums(con: duckdb.DuckDBPyConnection) -> dict:
-    con.execute(f"""
-    CREATE OR REPLACE TABLE albums AS
+def build_albums(con: duckdb.DuckDBPyConnection, only: bool = False) -> dict:
+    in_albums = "(album_name, artist_name) IN (SELECT (album_name, artist_name) FROM refresh_albums)"
+    _publish(con, "albums", f"""
     WITH played AS (
       SELECT album_name, artist_name, listener, ms_played, ts, {TRACK_KEY} AS track_key
-      FROM plays WHERE {MUSIC} AND album_name IS NOT NULL
+      FROM plays WHERE {MUSIC} AND album_name IS NOT NULL {_only(only, in_albums)}
     )
     SELECT p.album_name, p.artist_name, count(*) AS plays, count(DISTINCT p.listener) AS listeners,
            sum(p.ms_played) AS ms_played, count(DISTINCT p.track_key) AS tracks,
            min(p.ts) AS first_played, max(p.ts) AS last_played, max(t.release_year) AS release_year
-    FROM played p LEFT JOIN tracks t USING (track_key) GROUP BY p.album_name, p.artist_name""")
-    return {"rows": _count(con, "albums")}
+    FROM played p LEFT JOIN tracks t USING (track_key) GROUP BY p.album_name, p.artist_name""",
+             in_albums if only else None)
+    return {} if only else {"rows": _count(con, "albums")}
 
 
-def build_listeners(con: duckdb.DuckDBPyConnection) -> dict:
+def build_listeners(con: duckdb.DuckDBPyConnection, only: bool = False) -> dict:
     """One row per listener, plus an 'everyone' row (listener NULL) holding distinct counts over all listeners:
     the dashboard's headline numbers for whole histories without scanning every play."""
-    con.execute(f"""
-    CREATE OR REPLACE TABLE listeners AS
+    _publish(con, "listeners", f"""
     SELECT p.listener, list(DISTINCT p.source ORDER BY p.source) AS sources, min(p.ts) AS first_play,
            max(p.ts) AS last_play, count(*) AS plays, sum(p.ms_played) AS ms_played,
            count(DISTINCT CAST(p.ts AS DATE)) AS active_days,
@@ -153,7 +197,19 @@ def build_listeners(con: duckdb.DuckDBPyConnection) -> dict:
            (SELECT count(*) FROM library_items l WHERE l.listener = p.listener) AS library_items,
            (SELECT count(*) FROM playlists l WHERE l.listener = p.listener) AS playlists,
            count(DISTINCT {TRACK_KEY}) AS distinct_tracks, count(DISTINCT p.artist_name) AS distinct_artists
-    FROM plays p GROUP BY p.listener""")
+    FROM plays p {"WHERE p.listener " + IN_LISTENERS if only else ""} GROUP BY p.listener""",
+             f"listener {IN_LISTENERS}" if only else None)
+    if only:
+        # everyone's distinct counts grow by the tracks and artists no play outside this refresh's had
+        con.execute(f"""
+        UPDATE listener_totals SET
+          distinct_tracks = distinct_tracks + (SELECT count(*) FROM refresh_tracks WHERE first_ever),
+          distinct_artists = distinct_artists + (SELECT count(*) FROM refresh_artists WHERE first_ever)
+        WHERE listener IS NULL""")
+        _publish(con, "listener_totals",
+                 f"SELECT listener, distinct_tracks, distinct_artists FROM listeners WHERE listener {IN_LISTENERS}",
+                 f"listener {IN_LISTENERS}")
+        return {}
     con.execute(f"""
     CREATE OR REPLACE TABLE listener_totals AS
     SELECT listener, distinct_tracks, distinct_artists FROM listeners
@@ -161,15 +217,14 @@ def build_listeners(con: duckdb.DuckDBPyConnection) -> dict:
     return {"rows": _count(con, "listeners")}
 
 
-def build_listening_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int) -> dict:
+def build_listening_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int, only: bool = False) -> dict:
     """A session ends when the next play starts more than `gap_minutes` after the previous one ended."""
-    con.execute(f"""
-    CREATE OR REPLACE TABLE listening_sessions AS
+    _publish(con, "listening_sessions", f"""
     WITH ordered AS (
       SELECT listener, started_at, ts, ms_played, skipped, content_type, platform, {TRACK_KEY} AS track_key,
              CASE WHEN started_at - lag(ts) OVER w > INTERVAL {int(gap_minutes)} MINUTE
                    OR lag(ts) OVER w IS NULL THEN 1 ELSE 0 END AS starts_session
-      FROM plays WINDOW w AS (PARTITION BY listener ORDER BY started_at, ts)
+      FROM plays {"WHERE listener " + IN_LISTENERS if only else ""} WINDOW w AS (PARTITION BY listener ORDER BY started_at, ts)
     ), numbered AS (
       SELECT *, sum(starts_session) OVER (PARTITION BY listener ORDER BY started_at, ts ROWS UNBOUNDED PRECEDING)
              AS session_no FROM ordered
@@ -180,26 +235,27 @@ def build_listening_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int) -
            count(*) FILTER (skipped) AS skips, first(platform ORDER BY started_at, ts) AS platform,
            first(content_type ORDER BY ms_played DESC, started_at, ts) AS main_content,
            {int(gap_minutes)} AS gap_minutes
-    FROM numbered GROUP BY listener, session_no""")
+    FROM numbered GROUP BY listener, session_no""", f"listener {IN_LISTENERS}" if only else None)
+    if only:
+        return {}
     rows, median = con.execute("SELECT count(*), median(minutes) FROM listening_sessions").fetchone()
     return {"rows": rows, "gap_minutes": gap_minutes, "median_minutes": round(median or 0, 1)}
 
 
-def build_daily_listening(con: duckdb.DuckDBPyConnection) -> dict:
-    con.execute(f"""
-    CREATE OR REPLACE TABLE daily_listening AS
+def build_daily_listening(con: duckdb.DuckDBPyConnection, only: bool = False) -> dict:
+    _publish(con, "daily_listening", f"""
     SELECT listener, CAST(ts AS DATE) AS day, content_type, count(*) AS plays, sum(ms_played) AS ms_played,
            count(*) FILTER (skipped) AS skips, count(skipped) AS skips_known,
            count(DISTINCT {TRACK_KEY}) AS distinct_tracks
-    FROM plays GROUP BY ALL""")
-    return {"rows": _count(con, "daily_listening")}
+    FROM plays {"WHERE " + IN_DAYS if only else ""} GROUP BY ALL""",
+             "(listener, day) IN (SELECT (listener, day) FROM refresh_days)" if only else None)
+    return {} if only else {"rows": _count(con, "daily_listening")}
 
 
-def build_monthly_discovery(con: duckdb.DuckDBPyConnection) -> dict:
-    con.execute(f"""
-    CREATE OR REPLACE TABLE monthly_discovery AS
+def build_monthly_discovery(con: duckdb.DuckDBPyConnection, only: bool = False) -> dict:
+    _publish(con, "monthly_discovery", f"""
     WITH music AS (
-      SELECT listener, {TRACK_KEY} AS track_key, ts FROM plays WHERE {MUSIC}
+      SELECT listener, {TRACK_KEY} AS track_key, ts FROM plays WHERE {MUSIC} {_only(only, "listener " + IN_LISTENERS)}
     ), firsts AS (
       SELECT listener, track_key, date_trunc('month', min(ts)) AS first_month FROM music GROUP BY ALL
     )
@@ -207,17 +263,18 @@ def build_monthly_discovery(con: duckdb.DuckDBPyConnection) -> dict:
            count(DISTINCT m.track_key) FILTER (f.first_month = date_trunc('month', m.ts)) AS new_tracks,
            count(*) FILTER (f.first_month = date_trunc('month', m.ts)) AS plays_new,
            count(*) FILTER (f.first_month < date_trunc('month', m.ts)) AS plays_repeat
-    FROM music m JOIN firsts f USING (listener, track_key) GROUP BY ALL""")
-    return {"rows": _count(con, "monthly_discovery")}
+    FROM music m JOIN firsts f USING (listener, track_key) GROUP BY ALL""",
+             f"listener {IN_LISTENERS}" if only else None)
+    return {} if only else {"rows": _count(con, "monthly_discovery")}
 
 
-def build_hourly_listening(con: duckdb.DuckDBPyConnection) -> dict:
-    con.execute("""
-    CREATE OR REPLACE TABLE hourly_listening AS
+def build_hourly_listening(con: duckdb.DuckDBPyConnection, only: bool = False) -> dict:
+    _publish(con, "hourly_listening", f"""
     SELECT listener, CAST(ts AS DATE) AS day, isodow(ts) AS weekday, hour(ts) AS hour, content_type,
            count(*) AS plays, sum(ms_played) AS ms_played
-    FROM plays GROUP BY ALL""")
-    return {"rows": _count(con, "hourly_listening")}
+    FROM plays {"WHERE " + IN_DAYS if only else ""} GROUP BY ALL""",
+             "(listener, day) IN (SELECT (listener, day) FROM refresh_days)" if only else None)
+    return {} if only else {"rows": _count(con, "hourly_listening")}
 
 
 # The tables build_all writes, each an asset of the same name (assets/warehouse.py), upstream first.
