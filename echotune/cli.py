@@ -83,7 +83,7 @@ def import_command(
             def advance(what: str, done: int, total: int) -> None:
                 progress.update(task, description=Path(what).name[:40], completed=done, total=total)
 
-            def rebuild(con) -> None:
+            def rebuild(con, _report) -> None:
                 progress.update(task, description="rebuilding tables")
                 build_all(con, settings.session_gap_minutes)
 

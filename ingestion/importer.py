@@ -79,7 +79,8 @@ def check_listener(name: str) -> str:
 
 def import_exports(
     con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Path]]], progress: Progress | None = None,
-    display: dict[Path, str] | None = None, then: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+    display: dict[Path, str] | None = None,
+    then: Callable[[duckdb.DuckDBPyConnection, ImportReport], object] | None = None,
 ) -> ImportReport:
     """Import `batches` of (listener, paths) in one transaction on a write connection.
 
@@ -108,7 +109,7 @@ def import_exports(
             with transaction(con):
                 _run(con, report, files, facts, links[0], progress or (lambda *_: None))
                 if then is not None:
-                    then(con)
+                    then(con, report)
     finally:
         if scratch_root is not None and scratch_root.is_dir() and not any(scratch_root.iterdir()):
             scratch_root.rmdir()

@@ -28,7 +28,7 @@ def to_m3u(playlist: dict) -> str:
         artist = one_line(_text(track, "artist_name")) or "Unknown artist"
         title = one_line(_text(track, "track_name"))
         lines.append(f"#EXTINF:{ms // 1000 if ms else -1},{artist} - {title}")
-        track_id = _spotify_id(track)
+        track_id = spotify_id(track)
         lines.append(f"spotify:track:{track_id}" if track_id else f"# no Spotify id for {title}")
     return "\n".join(lines) + "\n"
 
@@ -38,7 +38,7 @@ def to_csv(playlist: dict) -> str:
     writer = csv.writer(out)
     writer.writerow(["position", "track_name", "artist_name", "album_name", "duration_ms", "spotify_uri"])
     for position, track in enumerate(playlist["tracks"], start=1):
-        ms, track_id = _duration(track), _spotify_id(track)
+        ms, track_id = _duration(track), spotify_id(track)
         names = (_cell(_text(track, field)) for field in ("track_name", "artist_name", "album_name"))
         writer.writerow([position, *names, "" if ms is None else ms, f"spotify:track:{track_id}" if track_id else ""])
     return out.getvalue()
@@ -54,8 +54,8 @@ def to_jspf(playlist: dict) -> str:
             entry["album"] = track["album_name"]
         if _duration(track):
             entry["duration"] = _duration(track)
-        if _spotify_id(track):
-            entry["identifier"] = [f"https://open.spotify.com/track/{_spotify_id(track)}"]
+        if spotify_id(track):
+            entry["identifier"] = [f"https://open.spotify.com/track/{spotify_id(track)}"]
         tracks.append(entry)
     body = {"title": playlist["name"], "creator": playlist["listener"], "annotation": playlist.get("description", ""),
             "date": playlist["updated_at"].isoformat(), "track": tracks}
@@ -90,6 +90,6 @@ def _duration(track: dict) -> int | None:
     return int(ms)
 
 
-def _spotify_id(track: dict) -> str | None:
+def spotify_id(track: dict) -> str | None:
     track_id = track.get("track_id")
     return track_id if isinstance(track_id, str) and SPOTIFY_ID.fullmatch(track_id) else None

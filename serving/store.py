@@ -19,6 +19,8 @@ from serving import boundary
 FEEDBACK_KINDS = ("like", "dislike", "skip", "never")
 BLOCKING_KINDS = ("dislike", "never")  # never served again
 ITEM_TYPES = ("track", "artist")
+# spotify.connections: connections (encrypted tokens), sign-ins under way, gaps found by polls, pushed playlists
+SPOTIFY_COLLECTIONS = ("spotify_connections", "spotify_pending", "spotify_gaps", "spotify_pushes")
 
 
 class OperationalStore:
@@ -49,7 +51,8 @@ class OperationalStore:
             # between threads; a writer waits up to 15 s for another process's write instead of failing.
             store = cls(ThreadLocalDatabase(lambda: MontyClient(str(folder), busy_timeout=15_000)[database]),
                         "montydb (SQLite)")
-            for name in ("feedback", "feedback_events", "served_recommendations", "chat_sessions", "playlists"):
+            for name in ("feedback", "feedback_events", "served_recommendations", "chat_sessions", "playlists",
+                         *SPOTIFY_COLLECTIONS):
                 try:  # made up front: two threads making a collection on first write at once would collide
                     store.db.create_collection(name)
                 except (CollectionInvalid, sqlite3.OperationalError):

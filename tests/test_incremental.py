@@ -48,12 +48,7 @@ def _sync(db: Path, folder: Path, listener: str, items: list[dict]) -> None:
     poll = folder / f"Spotify_API_RecentlyPlayed_{listener}_{len(list(folder.iterdir()))}.json"
     poll.write_text(json.dumps(items))
     with write_connection(db) as con:
-        import_exports(con, [(listener, [poll])], then=lambda c: None)
-        import_id = con.execute("SELECT import_id FROM imports ORDER BY imported_at DESC LIMIT 1").fetchone()[0]
-        with con.cursor() as cur:
-            cur.execute("BEGIN")
-            refresh_for_import(cur, import_id, 30)
-            cur.execute("COMMIT")
+        import_exports(con, [(listener, [poll])], then=lambda c, report: refresh_for_import(c, report.import_id, 30))
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

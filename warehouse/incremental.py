@@ -21,7 +21,12 @@ SCOPE_TABLES = ("refresh_tracks", "refresh_artists", "refresh_albums", "refresh_
 
 
 def refresh_for_import(con: duckdb.DuckDBPyConnection, import_id: str, session_gap_minutes: int) -> dict:
-    """Bring the derived tables up to date with import `import_id`'s plays, in the caller's transaction."""
+    """Bring the derived tables up to date with import `import_id`'s plays, in the caller's transaction. A warehouse
+    that has never been built (a listener connected before any import) is built whole."""
+    built = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if not {*derived.DERIVED_TABLES, "listener_totals"} <= built:
+        derived.build_all(con, session_gap_minutes)
+        return {"rebuilt": True}
     con.execute("CREATE OR REPLACE TEMP TABLE new_plays AS SELECT * FROM plays WHERE import_id = ?", [import_id])
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE refresh_listeners AS SELECT DISTINCT listener FROM new_plays")

@@ -153,6 +153,13 @@ LASTFM = [
     "CREATE TABLE IF NOT EXISTS lastfm_user_friends (user_id INTEGER NOT NULL, friend_id INTEGER NOT NULL)",
 ]
 
+# A connected listener's top tracks and artists as Spotify ranks them, per time range (spotify.sync).
+SPOTIFY_TOP_ITEMS = """
+CREATE TABLE IF NOT EXISTS spotify_top_items (
+    listener VARCHAR NOT NULL, item_type VARCHAR NOT NULL, time_range VARCHAR NOT NULL, rank INTEGER NOT NULL,
+    spotify_id VARCHAR, name VARCHAR, artist_name VARCHAR, synced_at TIMESTAMP NOT NULL
+)"""
+
 # Kept across runs (appended, never rebuilt) so metrics can be followed over time.
 MODEL_EVALUATIONS = """
 CREATE TABLE IF NOT EXISTS model_evaluations (
@@ -169,6 +176,7 @@ CREATE TABLE IF NOT EXISTS model_runs (
 )"""
 
 STORED_TABLES = [PLAYS, QUARANTINE, IMPORTS, IMPORT_RUNS, LIBRARY_ITEMS, PLAYLISTS, PLAYLIST_ITEMS, CATALOG_TRACKS, CATALOG_ARTISTS, *LASTFM,
+                 SPOTIFY_TOP_ITEMS,
                  MODEL_EVALUATIONS, MODEL_RUNS]
 
 

@@ -32,7 +32,7 @@ if st.button("Import", type="primary", disabled=not (listener and uploads), key=
         check_listener(listener)
         with saved_uploads(uploads, settings.home) as (paths, names), \
                 write_connection(settings.db_path, wait_seconds=60, memory_limit=settings.memory_limit) as con:
-            def rebuild(con) -> None:
+            def rebuild(con, _report) -> None:
                 progress.progress(1.0, text="Rebuilding tables")
                 build_all(con, settings.session_gap_minutes)
 

@@ -1,0 +1,212 @@
+"""Connecting, syncing and pushing against a fake Spotify (tests/fake_spotify.py: real HTTP on 127.0.0.1, the 2026
+API's shapes, PKCE verified) that is scripted to fail: 429 with Retry-After, 500/502/503, slow answers past the
+client's timeout, access tokens Spotify stops honouring, and a revoked sign-in.
+
+Over a long sequence of polls: no play lost that the API's window showed, none stored twice, every poll's rows
+accounted for, every play the window could not show inside a recorded gap, and a later export of the whole period
+adds each listening once.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import duckdb
+import pytest
+import requests
+
+import spotify.client
+from serving.playlists import Playlists
+from serving.store import OperationalStore
+from spotify.app import SpotifyApp, SpotifyNotConfigured
+from spotify.auth import SignInFailed, begin_sign_in, finish_sign_in
+from spotify.connections import SpotifyConnections
+from spotify.push import push_playlist
+from spotify.sync import WINDOW, sync_listener
+from spotify.vault import Vault
+from tests.fake_spotify import FakeSpotify, Fault
+from warehouse.connection import write_connection
+
+LISTENER = "Alice"
+REDIRECT = "http://127.0.0.1:8501/connect-spotify"
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    with FakeSpotify(client_id="echotune-test", redirect_uris=[REDIRECT, "http://127.0.0.1:8765/callback"]) as fake:
+        fake.add_user("alice_spotify", display_name="Alice S")
+        fake.generate_tracks(120, prefix="Track", artist="Band")
+        monkeypatch.setenv("SPOTIFY_CLIENT_ID", "echotune-test")
+        monkeypatch.setenv("SPOTIFY_ACCOUNTS_URL", fake.base_url)
+        monkeypatch.setenv("SPOTIFY_API_URL", fake.api_url)
+        monkeypatch.setenv("SPOTIFY_REDIRECT_URI", REDIRECT)
+        monkeypatch.delenv("ECHOTUNE_SECRET_KEY", raising=False)
+        # the same retries, waits scaled down: a test cannot sit through real backoff
+        monkeypatch.setattr(spotify.client, "TIMEOUT_SECONDS", 1.0)
+        monkeypatch.setattr(spotify.client, "BACKOFF_SECONDS", 0.05)
+        yield fake
+
+
+@pytest.fixture
+def connections(tmp_path: Path) -> SpotifyConnections:
+    return SpotifyConnections(OperationalStore.connect(None, tmp_path), Vault.open(tmp_path))
+
+
+def connect(fake: FakeSpotify, connections: SpotifyConnections, listener: str = LISTENER) -> dict:
+    """The sign-in round trip over HTTP: our authorize URL, the fake's consent (auto-approved), its redirect back."""
+    fake.auto_approve = True
+    url = begin_sign_in(SpotifyApp.from_env(), connections, listener, REDIRECT)
+    answer = requests.get(url, allow_redirects=False, timeout=5)
+    assert answer.status_code in (302, 303), answer.text
+    location = urlparse(answer.headers["Location"])
+    assert location.geturl().startswith(REDIRECT)
+    return finish_sign_in(SpotifyApp.from_env(), connections, {k: v[0] for k, v in parse_qs(location.query).items()})
+
+
+def test_sign_in_stores_tokens_sealed_and_only_once(fake, connections, tmp_path: Path) -> None:
+    fake.auto_approve = True
+    app = SpotifyApp.from_env()
+    url = begin_sign_in(app, connections, LISTENER, REDIRECT)
+    assert "code_challenge_method=S256" in url and "code_challenge=" in url
+    query = {k: v[0] for k, v in parse_qs(urlparse(requests.get(url, allow_redirects=False, timeout=5)
+                                                   .headers["Location"]).query).items()}
+    connection = finish_sign_in(app, connections, query)
+    assert (connection["spotify_user"], connection["status"]) == ("alice_spotify", "connected")
+    assert "user-read-recently-played" in connection["scopes"] and not connection["expires_soon"]
+    raw = connections.connections.find_one({"_id": LISTENER})
+    token = connections.tokens(LISTENER)["refresh_token"]
+    assert token not in json.dumps(raw, default=str)  # sealed at rest
+    assert oct((tmp_path / "secrets" / "spotify.key").stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(SignInFailed, match="expired or was already used"):
+        finish_sign_in(app, connections, query)  # a replayed redirect
+
+
+def test_refused_redirects_and_a_missing_app_are_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPOTIFY_CLIENT_ID", raising=False)
+    with pytest.raises(SpotifyNotConfigured, match="SPOTIFY_CLIENT_ID"):
+        SpotifyApp.from_env()
+    monkeypatch.setenv("SPOTIFY_CLIENT_ID", "x")
+    monkeypatch.setenv("SPOTIFY_REDIRECT_URI", "http://localhost:8501/connect-spotify")
+    with pytest.raises(SpotifyNotConfigured, match="127.0.0.1:8501"):
+        SpotifyApp.from_env()
+
+
+def _stored(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT track_id, started_at, source FROM plays ORDER BY started_at").fetchall()
+
+
+def _sync(db: Path, connections: SpotifyConnections, home: Path, library: bool = False):
+    with write_connection(db) as con:
+        return sync_listener(con, SpotifyApp.from_env(), connections, LISTENER, home / "polls", 30, library=library)
+
+
+def test_a_long_run_of_polls_with_faults_loses_and_doubles_nothing(fake, connections, tmp_path: Path) -> None:
+    rng = random.Random(7)
+    db = tmp_path / "wh.duckdb"
+    connect(fake, connections)
+    tracks = [t["id"] for t in fake.tracks]
+    clock = (datetime.now(UTC) - timedelta(days=20)).replace(microsecond=0)  # the API gives milliseconds
+    played: list[tuple[datetime, str]] = []
+    faults = [
+        [Fault(status=429, retry_after=1)], [Fault(status=500)], [Fault(status=502), Fault(status=503)],
+        [Fault(delay=1.5)], "expire", [Fault(status=503), Fault(status=429, retry_after=1)],
+    ]
+    for step in range(36):
+        # the listener plays: usually a few tracks, sometimes more than the API's window holds
+        for _ in range(rng.choice([0, 3, 8, 15, 30, 70] if step % 9 == 4 else [0, 2, 5, 12])):
+            clock += timedelta(seconds=rng.randint(150, 400))
+            track = rng.choice(tracks)
+            fake.play("alice_spotify", track, played_at=clock)
+            played.append((clock, track))
+        fault = faults[step % len(faults)] if step % 2 else None
+        if fault == "expire":
+            fake.expire_access_tokens()
+        elif fault:
+            fake.fail(r"^/v1/me/player/recently-played$", fault)
+        report = _sync(db, connections, tmp_path)
+        assert report.problem is None, (step, report.problem)
+        assert report.new == report.loaded + report.duplicates + report.quarantined
+        stored = _stored(db)
+        assert len(stored) == len(set(stored)), "a play stored twice"
+
+    # the revoked sign-in: seen as needing a reconnect, then reconnecting picks up where it stopped
+    fake.revoke("alice_spotify")
+    fake.expire_access_tokens()
+    report = _sync(db, connections, tmp_path)
+    assert report.problem and "connect Spotify again" in report.problem
+    assert connections.get(LISTENER)["status"] == "needs_reconnect"
+    connect(fake, connections)
+    report = _sync(db, connections, tmp_path)
+    assert report.problem is None
+
+    stored = {(track, started.replace(tzinfo=UTC)) for track, started, _ in _stored(db)}
+    gaps = connections.gaps(LISTENER)
+    assert gaps, "the script plays more than 50 tracks between two polls: a gap must be recorded"
+    missed = [(t, track) for t, track in played if (track, t) not in stored]
+    for moment, _ in missed:
+        assert any(g["start"] <= moment <= g["end"] for g in gaps), f"{moment} missing but in no gap"
+    assert len(stored) == len(played) - len(missed)
+    assert len(missed) > 0
+
+    # a later export of the whole period (end times, ms played) fills the gaps and adds nothing twice
+    export = tmp_path / "export" / "Streaming_History_Audio_2026.json"
+    export.parent.mkdir()
+    by_id = {t["id"]: t for t in fake.tracks}
+    export.write_text(json.dumps([{
+        "ts": (t + timedelta(milliseconds=by_id[track]["duration_ms"])).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ms_played": by_id[track]["duration_ms"], "platform": "android", "conn_country": "SE",
+        "master_metadata_track_name": by_id[track]["name"],
+        "master_metadata_album_artist_name": by_id[track]["artists"][0]["name"],
+        "master_metadata_album_album_name": by_id[track]["album"]["name"], "spotify_track_uri": f"spotify:track:{track}",
+        "reason_start": "trackdone", "reason_end": "trackdone", "shuffle": False, "skipped": False, "offline": False,
+        "incognito_mode": False} for t, track in played]))
+    from ingestion.importer import import_exports
+    with write_connection(db) as con:
+        imported = import_exports(con, [(LISTENER, [export])])
+    assert imported.replaced == len(stored)
+    final = _stored(db)
+    assert len(final) == len(played) and {s for *_, s in final} == {"extended"}
+
+
+def test_the_window_of_fifty_and_the_library(fake, connections, tmp_path: Path) -> None:
+    db = tmp_path / "wh.duckdb"
+    connect(fake, connections)
+    tracks = fake.tracks
+    start = datetime.now(UTC) - timedelta(days=2)
+    for n in range(WINDOW + 10):
+        fake.play("alice_spotify", tracks[n % len(tracks)]["id"], played_at=start + timedelta(minutes=4 * n))
+    fake.save_track("alice_spotify", tracks[0]["id"])
+    fake.follow_artist("alice_spotify", "Band")
+    fake.set_top("alice_spotify", "tracks", [t["id"] for t in tracks[:5]], "short_term")
+    fake.add_playlist("alice_spotify", "Road trip", [t["id"] for t in tracks[:3]])
+    first = _sync(db, connections, tmp_path, library=True)
+    assert (first.polled, first.loaded, first.gap) == (WINDOW, WINDOW, None)  # nothing held before: no gap claimed
+    assert first.library == {"saved_tracks": 1, "followed_artists": 1, "playlists": 1, "top_items": 5}
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT name, items FROM playlists").fetchall() == [("Road trip", 3)]
+        assert con.execute("SELECT count(*) FROM daily_listening").fetchone()[0] > 0  # refreshed in the same import
+    again = _sync(db, connections, tmp_path)
+    assert (again.polled, again.new, again.loaded) == (WINDOW, 0, 0)
+
+
+def test_pushing_twice_updates_one_playlist(fake, connections, tmp_path: Path) -> None:
+    connect(fake, connections)
+    playlists = Playlists(OperationalStore.connect(None, tmp_path))
+    tracks = [{"track_id": t["id"], "track_name": t["name"], "artist_name": "Band"} for t in fake.tracks]
+    local = {"track_name": "A local file", "artist_name": "Me"}
+    mine = playlists.create(LISTENER, "Long one", [*tracks, local, *tracks[:110]])  # 230 Spotify tracks
+    fake.fail(r"/items$", [Fault(status=503), Fault(status=429, retry_after=1)], method="POST")
+    first = push_playlist(SpotifyApp.from_env(), connections, playlists, LISTENER, mine["playlist_id"])
+    assert (first.created, first.pushed, first.left_out) == (True, 230, 1)
+    pushed = fake.playlists_of("alice_spotify")
+    assert len(pushed) == 1 and len(pushed[0]["items"]) == 230
+    playlists.remove(LISTENER, mine["playlist_id"], list(range(100, 231)))
+    second = push_playlist(SpotifyApp.from_env(), connections, playlists, LISTENER, mine["playlist_id"])
+    assert (second.created, second.spotify_id, second.pushed) == (False, first.spotify_id, 100)
+    pushed = fake.playlists_of("alice_spotify")
+    assert len(pushed) == 1 and pushed[0]["items"] == [f"spotify:track:{t['track_id']}" for t in tracks[:100]]
