@@ -210,3 +210,28 @@ def test_pushing_twice_updates_one_playlist(fake, connections, tmp_path: Path) -
     assert (second.created, second.spotify_id, second.pushed) == (False, first.spotify_id, 100)
     pushed = fake.playlists_of("alice_spotify")
     assert len(pushed) == 1 and pushed[0]["items"] == [f"spotify:track:{t['track_id']}" for t in tracks[:100]]
+
+
+def test_the_sync_asset_and_its_check_in_a_dagster_run(fake, connections, tmp_path: Path) -> None:
+    from dagster import materialize
+
+    from assets.spotify import spotify_sync, spotify_sync_running
+    from orchestration.resources import OperationalStoreResource, SourcesResource, WarehouseResource
+
+    connect(fake, connections)
+    for n, track in enumerate(fake.tracks[:7]):
+        fake.play("alice_spotify", track["id"], played_at=datetime.now(UTC) - timedelta(hours=3, minutes=-5 * n))
+    resources = {"warehouse": WarehouseResource(db_path=str(tmp_path / "wh.duckdb")),
+                 "sources": SourcesResource(exports_dir="-", landing_dir="-", catalog_dir="-", lastfm_dir="-"),
+                 "operational": OperationalStoreResource(home=str(tmp_path))}
+    result = materialize([spotify_sync, spotify_sync_running], resources=resources)
+    assert result.success
+    meta = result.asset_materializations_for_node("spotify_sync")[0].metadata
+    assert (meta["listeners"].value, meta["new_plays"].value) == (1, 7)
+    assert [e.passed for e in result.get_asset_check_evaluations()] == [True]
+
+    fake.revoke("alice_spotify")
+    fake.expire_access_tokens()
+    result = materialize([spotify_sync, spotify_sync_running], resources=resources, raise_on_error=False)
+    evaluation = result.get_asset_check_evaluations()[0]
+    assert not evaluation.passed and "connect Spotify again" in evaluation.metadata["stalled"].value
