@@ -15,6 +15,7 @@
 | ECHOTUNE_GATE_RATIO | the served model's nDCG@10 must reach this multiple of popularity's on HetRec, or it is blocked | 2 |
 | ECHOTUNE_LLM_MODELS | chat providers tried in order, comma-separated litellm model names, each optionally `@api_base`; unset: the offline assistant only | unset |
 | ECHOTUNE_LLM_TIMEOUT | seconds before a chat provider counts as failed and the next one answers | 30 |
+| ECHOTUNE_RETRAIN_CRON | when the refresh_models schedule retrains (cron, UTC), once an operator turns it on | 0 4 * * * |
 | MONGODB_URI | MongoDB for feedback and served recommendations; unset: embedded montydb in $ECHOTUNE_HOME/operational | unset |
 """
 
@@ -46,6 +47,7 @@ class Settings:
     gate_ratio: float = 2.0
     llm_models: str | None = None
     llm_timeout: float = 30.0
+    retrain_cron: str = "0 4 * * *"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,4 +67,5 @@ class Settings:
             mongodb_uri=os.environ.get("MONGODB_URI") or None,
             llm_models=os.environ.get("ECHOTUNE_LLM_MODELS") or None,
             llm_timeout=float(os.environ.get("ECHOTUNE_LLM_TIMEOUT", "30")),
+            retrain_cron=os.environ.get("ECHOTUNE_RETRAIN_CRON") or "0 4 * * *",
         )

@@ -28,6 +28,10 @@ refresh_models_job = define_asset_job(
     description="Rebuild features, evaluate every model, train the served model with feedback, and (if the gate "
                 "passes) refresh recommendations.")
 
-refresh_models_schedule = ScheduleDefinition(
-    job=refresh_models_job, cron_schedule="0 4 * * *", default_status=DefaultScheduleStatus.STOPPED,
-    description="Nightly retraining with the day's feedback; turn it on in the Dagster UI.")
+
+def build_refresh_models_schedule(cron: str) -> ScheduleDefinition:
+    """Nightly by default (ECHOTUNE_RETRAIN_CRON, UTC); a household picks the hour its server is idle."""
+    return ScheduleDefinition(
+        name="refresh_models_schedule", job=refresh_models_job, cron_schedule=cron,
+        default_status=DefaultScheduleStatus.STOPPED,
+        description=f"Retraining with the day's feedback ({cron}, UTC); turn it on in the Dagster UI.")
