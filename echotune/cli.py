@@ -335,6 +335,15 @@ def _progress(enabled: bool, counts: bool = False) -> Progress:
                     console=err, disable=not enabled, transient=True)
 
 
+def _add_spotify_commands() -> None:
+    from echotune.spotify_cli import spotify_app
+
+    app.add_typer(spotify_app, name="spotify")
+
+
+_add_spotify_commands()
+
+
 def main() -> None:
     """The `echotune` command. No traceback ever reaches the user: an error nobody foresaw is said in one line, with
     the traceback kept in a log file for the report."""

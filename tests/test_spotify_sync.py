@@ -235,3 +235,50 @@ def test_the_sync_asset_and_its_check_in_a_dagster_run(fake, connections, tmp_pa
     result = materialize([spotify_sync, spotify_sync_running], resources=resources, raise_on_error=False)
     evaluation = result.get_asset_check_evaluations()[0]
     assert not evaluation.passed and "connect Spotify again" in evaluation.metadata["stalled"].value
+
+
+def test_the_command_line_connects_syncs_and_pushes(fake, tmp_path: Path) -> None:
+    """`echotune spotify connect` serves its loopback redirect, the listener approves, then sync and push."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    callback = f"http://127.0.0.1:{port}/callback"
+    fake.redirect_uris.append(callback)
+    env = {**os.environ, "ECHOTUNE_HOME": str(tmp_path), "ECHOTUNE_DB": str(tmp_path / "wh.duckdb"),
+           "SPOTIFY_CLI_REDIRECT_URI": callback}
+    echotune = [sys.executable, "-m", "echotune.cli"]
+    connect = subprocess.Popen([*echotune, "spotify", "connect", "-l", LISTENER, "--no-browser"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = ""
+    deadline = time.monotonic() + 30
+    while not url.startswith("http") and time.monotonic() < deadline:
+        url = connect.stderr.readline().strip()
+    fake.auto_approve = True
+    requests.get(url, timeout=10)  # Spotify's consent, then its redirect to the command's loopback server
+    out, err = connect.communicate(timeout=30)
+    assert connect.returncode == 0, err
+    assert "connected to Spotify as Alice S" in out
+
+    for n, track in enumerate(fake.tracks[:4]):
+        fake.play("alice_spotify", track["id"], played_at=datetime.now(UTC) - timedelta(minutes=30 - 5 * n))
+    synced = subprocess.run([*echotune, "spotify", "sync"], env=env, capture_output=True, text=True, timeout=60)
+    assert synced.returncode == 0, synced.stderr
+    assert f"{LISTENER}: 4 new plays" in synced.stdout
+
+    playlists = Playlists(OperationalStore.connect(None, tmp_path))
+    playlists.create(LISTENER, "Morning", [{"track_id": t["id"], "track_name": t["name"]} for t in fake.tracks[:5]])
+    for _ in range(2):  # twice: the second push updates the same Spotify playlist
+        pushed = subprocess.run([*echotune, "spotify", "push", "-l", LISTENER, "morning"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert pushed.returncode == 0, pushed.stderr
+    assert "Updated 'Morning' in Spotify with 5 tracks" in pushed.stdout
+    assert [p["name"] for p in fake.playlists_of("alice_spotify")] == ["Morning"]
+    missing = subprocess.run([*echotune, "spotify", "push", "-l", LISTENER, "Evening"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "not one of Alice's playlists (they are: Morning)" in missing.stderr
