@@ -14,6 +14,8 @@ pages = [
     st.Page("app_pages/playlists.py", title="Playlists", icon=":material/queue_music:", url_path="playlists"),
     st.Page("app_pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
     st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("app_pages/connect_spotify.py", title="Connect Spotify", icon=":material/link:",
+            url_path="connect-spotify"),
 ]
 SLOW_RUN_SECONDS = 2.0
 log = logging.getLogger("echotune.dashboard")

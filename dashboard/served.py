@@ -102,3 +102,19 @@ _ACTIVE = re.compile(r"([\[\]<>$!]|(?<=:)//|(?<=\bwww)\.)")
 def answer_markdown(text: str) -> str:
     """An assistant answer for st.markdown: its formatting kept, nothing in it (from data or an LLM) loads or links."""
     return _ACTIVE.sub(lambda m: "".join("\\" + c for c in m.group(1)), text)
+
+
+def spotify(explain: bool = True) -> tuple | None:
+    """(the Spotify app, the listeners' connections) when SPOTIFY_CLIENT_ID is set; None otherwise (`explain`: with
+    how to set it up)."""
+    from spotify.app import SpotifyApp, SpotifyNotConfigured
+    from spotify.connections import SpotifyConnections
+    from spotify.vault import Vault
+
+    try:
+        app = SpotifyApp.from_env()
+    except SpotifyNotConfigured as exc:
+        if explain:
+            st.info(str(exc), icon=":material/link_off:")
+        return None
+    return app, SpotifyConnections(store(), Vault.open(Settings.from_env().home))

@@ -39,8 +39,8 @@ class App:
 
 
 @contextmanager
-def serve(served_home: Path, workdir: Path) -> Iterator[App]:
-    """One Streamlit app on a private copy of `served_home`."""
+def serve(served_home: Path, workdir: Path, env: dict[str, str] | None = None) -> Iterator[App]:
+    """One Streamlit app on a private copy of `served_home`; `env` adds variables, "{url}" in them the app's URL."""
     from tests.conftest import fixture_env
     from warehouse.connection import write_connection
 
@@ -49,13 +49,14 @@ def serve(served_home: Path, workdir: Path) -> Iterator[App]:
     with write_connection(home / "wh.duckdb"):
         pass  # publishes this copy's own snapshot
     port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    extra = {k: v.replace("{url}", url) for k, v in (env or {}).items()}
     log = (workdir / "streamlit.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, **fixture_env(home)}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+        cwd=ROOT, env={**os.environ, **fixture_env(home), **extra}, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:

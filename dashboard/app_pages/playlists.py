@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import queries as q
 from dashboard.choice import remembered_choice
 from dashboard.data import ask, connection
-from dashboard.served import catalog_labels, md, pick_listener, playlists, served_bundle
+from dashboard.served import catalog_labels, md, pick_listener, playlists, served_bundle, spotify
 from serving.playlist_export import FORMATS, export
 
 CHOICE = "pl_choice"  # the playlist this tab shows, as "own:ID" or "imported:ID"
@@ -124,6 +124,44 @@ def listener_playlists(listener: str) -> None:
     for column, (fmt, mime) in zip(columns, FORMATS.items()):
         column.download_button(f"Export {fmt.upper()}", export(playlist, fmt).encode(), mime=mime,
                                file_name=f"{playlist['name']}.{fmt}", key=f"export_{fmt}")
+    spotify_push(listener, playlist_id)
+
+
+def _push(listener: str, playlist_id: str) -> None:
+    from spotify.client import NeedsReconnect
+    from spotify.push import PushFailed, push_playlist
+
+    app, connections = spotify(explain=False)
+    try:
+        result = push_playlist(app, connections, store, listener, playlist_id)
+        st.session_state["pl_pushed"] = (f"{'Created' if result.created else 'Updated'} in Spotify with "
+                                         f"{result.pushed} tracks" + (f"; {result.left_out} without a Spotify id "
+                                         "left out" if result.left_out else ""))
+    except (NeedsReconnect, PushFailed) as exc:
+        st.session_state["pl_problem_push"] = str(exc)
+    except Exception as exc:  # Spotify unreachable after the client's retries: said here, nothing changed locally
+        st.session_state["pl_problem_push"] = f"Spotify did not answer ({type(exc).__name__}). Try again in a minute."
+
+
+def spotify_push(listener: str, playlist_id: str) -> None:
+    """Push (or update) the playlist in the listener's Spotify, when they are connected."""
+    setup = spotify(explain=False)
+    if setup is None:
+        return
+    _, connections = setup
+    connected = connections.get(listener)
+    if connected is None or connected["status"] != "connected":
+        st.caption("Connect Spotify (its page, in the menu) to send this playlist to your Spotify.")
+        return
+    pushed = connections.pushed(listener, playlist_id)
+    push, link = st.columns(2)
+    push.button("Update in Spotify" if pushed else "Push to Spotify", icon=":material/publish:", key="pl_push",
+                on_click=_push, args=(listener, playlist_id))
+    if note := st.session_state.pop("pl_pushed", None):
+        st.success(note)
+    _show_problem("push")
+    if pushed and pushed["url"].startswith("https://open.spotify.com/"):
+        link.link_button("Open in Spotify", pushed["url"], icon=":material/open_in_new:")
 
 
 listener_playlists(listener)
