@@ -216,6 +216,16 @@ def _target(message: str, t: str, keyword: str) -> str | None:
 
 
 def _playlist(message: str, t: str, ctx: ParseContext) -> Plan | None:
+    # a command ("push Run to Spotify", "can you send it to my spotify"), not a question about what was saved there
+    if re.search(r"^\s*(?:(?:please|pls|can you|could you|would you|now|ok|okay|and|then|also)\s+)*"
+                 r"(push|send|put|sync|upload|copy|add|save|move|get)\b.*\b(to|on|onto|in|into)\s+(my\s+)?spotify\b",
+                 t):
+        name = _playlist_name(message, t)
+        if not name and (m := re.search(r"\b(?:push|send|put|sync|upload|copy|add|save|move|get)\s+(?:my |the )?"
+                                        r"(?:playlist\s+)?(.+?)(?:\s+playlist)?\s+(?:to|on|onto|in|into)\s+(?:my\s+)?"
+                                        r"spotify\b", message, re.IGNORECASE)):
+            name = None if m[1].lower() in ("it", "that", "this", "that playlist", "this playlist") else m[1]
+        return Plan(calls=[("playlist_push", {"playlist": name} if name else {})])
     if re.search(r"\bexport\b|\b(as|to) (an? )?(m3u|csv|jspf)\b", t):
         fmt = next((f for f in FORMATS if re.search(rf"\b{f}\b", t)), "m3u")
         name = _target(message, t, "export") if not re.search(r"\bexport (it|that|this)\b", t) else None

@@ -282,3 +282,30 @@ def test_the_command_line_connects_syncs_and_pushes(fake, tmp_path: Path) -> Non
     missing = subprocess.run([*echotune, "spotify", "push", "-l", LISTENER, "Evening"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and "not one of Alice's playlists (they are: Morning)" in missing.stderr
+
+
+def test_push_from_chat(fake, served_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from assistant.engine import Assistant
+    from serving.registry import ModelRegistry
+
+    home = tmp_path / "home"
+    shutil.copytree(served_home, home, ignore=shutil.ignore_patterns("*.read.duckdb", "*.snapshots", "*.lock"))
+    with write_connection(home / "wh.duckdb"):
+        pass
+    monkeypatch.setenv("ECHOTUNE_HOME", str(home))
+    store = OperationalStore.connect(None, home)
+    bot = Assistant("listener_d", home / "wh.duckdb", store, lambda: ModelRegistry(home / "models").load(), [], 10)
+    Playlists(store).create("listener_d", "Run", [{"track_id": t["id"], "track_name": t["name"]}
+                                                  for t in fake.tracks[:6]])
+    refused = bot.reply("push Run to Spotify").collect()
+    assert refused.tool_calls[0].name == "playlist_push" and "Connect Spotify page" in refused.text
+
+    connect(fake, SpotifyConnections(store, Vault.open(home)), "listener_d")
+    pushed = bot.reply("push Run to Spotify").collect()
+    assert pushed.tool_calls[0].arguments == {"playlist": "Run"}
+    assert "Created “Run” in your Spotify with 6 tracks" in pushed.text
+    again = bot.reply("send it to my spotify", pushed.session_id).collect()
+    assert "Updated “Run” in your Spotify with 6 tracks" in again.text
+    assert [p["name"] for p in fake.playlists_of("alice_spotify")] == ["Run"]

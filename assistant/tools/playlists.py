@@ -1,4 +1,5 @@
-"""Playlist commands from chat: create from the last list, add, remove, reorder, rename, show, export.
+"""Playlist commands from chat: create from the last list, add, remove, reorder, rename, show, export, push to
+Spotify.
 
 Deleting a playlist is left to the Playlists page, where it takes a deliberate click: nothing typed into a chat (or
 injected into one) can destroy a listener's data.
@@ -157,3 +158,32 @@ def playlist_export(ctx: ToolContext, args: dict) -> ToolResult:
     result = _result(f"Exported “{playlist['name']}” ({len(playlist['tracks'])} tracks) as {filename}.", playlist)
     result.export = {"format": args["format"], "filename": filename, "content": content}
     return result
+
+
+@tool("playlist_push", "Send a playlist to the listener's own Spotify: created there once, then updated in place.",
+      playlist=PLAYLIST)
+def playlist_push(ctx: ToolContext, args: dict) -> ToolResult:
+    from echotune.settings import Settings
+    from spotify.app import SpotifyApp, SpotifyNotConfigured
+    from spotify.client import NeedsReconnect
+    from spotify.connections import SpotifyConnections
+    from spotify.push import PushFailed, push_playlist
+    from spotify.vault import Vault
+
+    playlist = _find(ctx, args.get("playlist"))
+    try:
+        app = SpotifyApp.from_env()
+    except SpotifyNotConfigured:
+        raise ToolError("this EchoTune has no Spotify app set up, so I cannot send playlists to Spotify; export it "
+                        "instead (say “export it as m3u”)") from None
+    connections = SpotifyConnections(ctx.store, Vault.open(Settings.from_env().home))
+    connected = connections.get(ctx.listener)
+    if connected is None or connected["status"] != "connected":
+        raise ToolError("your Spotify is not connected: use the Connect Spotify page first, then ask again")
+    try:
+        result = push_playlist(app, connections, ctx.playlists, ctx.listener, playlist["playlist_id"])
+    except (NeedsReconnect, PushFailed) as exc:
+        raise ToolError(str(exc)) from None
+    left_out = f" ({result.left_out} without a Spotify id left out)" if result.left_out else ""
+    verb = "Created" if result.created else "Updated"
+    return _result(f"{verb} “{playlist['name']}” in your Spotify with {result.pushed} tracks{left_out}.", playlist)
