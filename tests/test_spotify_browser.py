@@ -69,6 +69,11 @@ def test_connect_then_push_a_playlist(app, fake: FakeSpotify) -> None:
         page.get_by_text("Updated in Spotify with 8 tracks").wait_for()
         assert page.locator("[data-testid='stException']").count() == 0
         page.screenshot(path=str(ARTIFACTS / "push_spotify.png"), full_page=True)
+
+        page.goto(f"{app.url}/?listener={LISTENER}")
+        page.get_by_role("radio", name="Data quality", exact=True).click()
+        page.get_by_text("Spotify sync gaps").wait_for()
+        page.get_by_text("No gaps: every poll saw all the plays").wait_for()
         browser.close()
     pushed = fake.playlists_of("alice_spotify")
     assert [(p["name"], len(p["items"])) for p in pushed] == [("For the road", 8)]

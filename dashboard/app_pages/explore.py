@@ -2,11 +2,13 @@
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts
 from dashboard import queries as q
 from dashboard.data import ask, connection
+from dashboard.served import spotify
 from warehouse.schema import CONTENT_TYPES
 
 st.title("Explore listening")
@@ -115,6 +117,17 @@ if section == "Data quality":
     st.subheader("Gaps in the history (14+ silent days)")
     frame = ask(q.calendar_gaps, listener)
     charts.with_table(None, frame, "gaps", label=f"{len(frame)} gaps")
+    if setup := spotify(explain=False):
+        st.subheader("Spotify sync gaps")
+        found = [g for g in setup[1].gaps() if listener is None or g["listener"] == listener]
+        if found:
+            st.warning(f"{len(found)} periods had more than 50 plays between two polls: Spotify shows only the last 50, "
+                       "so plays may be missing there. Import an export covering them: it fills the gaps, and plays "
+                       "both hold are counted once.")
+            st.dataframe(pd.DataFrame([{"listener": g["listener"], "from": g["start"], "to": g["end"]} for g in found]),
+                         hide_index=True)
+        else:
+            st.success("No gaps: every poll saw all the plays since the one before.")
     st.subheader("Imported files")
     frame = ask(q.imports, listener)
     charts.with_table(None, frame, "imports", label=f"{len(frame)} files")
