@@ -12,7 +12,7 @@ BENCH_PLAYS ?= 1000000
 DAGSTER_PORT ?= 3000
 STREAMLIT_PORT ?= 8501
 
-.PHONY: help install browser demo test bench clean
+.PHONY: help install browser deploy-tools demo test bench clean
 
 help:
 	@echo "make demo   install, import data, materialize every asset, start Dagster UI + Streamlit"
@@ -33,10 +33,22 @@ browser:
 	      || echo "chromium could not be installed: the browser test will be skipped"; \
 	  else echo "chromium not installed and no root apt-get: the browser test will be skipped"; fi; }
 
+# Debian's PostgreSQL server and docker-compose (which validates docker-compose.yml with no Docker daemon) for
+# tests/test_deployment.py; where they cannot be installed those tests report a visible skip.
+deploy-tools:
+	@missing=""; \
+	{ ls /usr/lib/postgresql/*/bin/initdb || command -v initdb; } >/dev/null 2>&1 || missing="postgresql"; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	[ -z "$$missing" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	      || echo "$$missing could not be installed: the deployment tests will be skipped"; \
+	  else echo "$$missing not installed and no root apt-get: the deployment tests will be skipped"; fi; }
+
 demo: install
 	$(UV) run --frozen echotune demo $(if $(DATA),--data "$(DATA)") --dagster-port $(DAGSTER_PORT) --streamlit-port $(STREAMLIT_PORT)
 
-test: install browser
+test: install browser deploy-tools
 	$(UV) run --frozen pytest
 
 bench: install

@@ -19,7 +19,8 @@ from tests.conftest import fingerprint
 
 EXPECTED_ASSETS = {
     "ingestion": {"plays", "quarantine", "library_items", "playlists", "playlist_items", "catalog_tracks",
-                  "catalog_artists", "lastfm_user_artists", "lastfm_artists", "lastfm_tags", "lastfm_user_friends"},
+                  "catalog_artists", "lastfm_user_artists", "lastfm_artists", "lastfm_tags", "lastfm_user_friends",
+                  "spotify_sync"},
     "warehouse": {"tracks", "track_songs", "artists", "albums", "listeners", "listening_sessions", "daily_listening",
                   "monthly_discovery", "hourly_listening"},
     "features": {"user_item_matrix", "track_features", "taste_profiles"},
