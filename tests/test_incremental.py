@@ -23,7 +23,7 @@ from warehouse.connection import write_connection
 from warehouse.derived import DERIVED_TABLES, build_all
 from warehouse.incremental import refresh_for_import
 
-TABLES = (*DERIVED_TABLES, "listener_totals")
+TABLES = (*DERIVED_TABLES, "listener_totals", "track_credits")
 
 
 def _tables(db: Path) -> dict[str, list]:
