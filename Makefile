@@ -17,7 +17,7 @@ STREAMLIT_PORT ?= 8501
 help:
 	@echo "make demo   install, import data, materialize every asset, start Dagster UI + Streamlit"
 	@echo "make test   install and run the whole test suite"
-	@echo "make bench  run the benchmarks in bench/ (import, serving, ALS, chat; BENCH_PLAYS=10000000 for the 10M figures)"
+	@echo "make bench  run the benchmarks in bench/ (import, serving, ALS, chat, Spotify sync; BENCH_PLAYS=10000000 for the 10M figures)"
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(CURDIR)/.tools && $(CURDIR)/.tools/bin/pip install -q uv; }
@@ -56,6 +56,7 @@ bench: install
 	$(UV) run --frozen python bench/recommend.py
 	$(UV) run --frozen python bench/als.py
 	$(UV) run --frozen python bench/chat.py
+	$(UV) run --frozen python bench/spotify_sync.py --plays $(BENCH_PLAYS)
 
 clean:
 	rm -rf data .dagster_home/storage .dagster_home/logs .dagster_home/history .dagster_home/schedules

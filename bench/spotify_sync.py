@@ -115,8 +115,10 @@ def main() -> None:
     polls = args.out / "sync_polls"
 
     def sync(refresh):
-        def work(con):
+        with read_connection(db) as con:  # the poll as Spotify would send it: made before the clock starts
             poll = poll_file(polls, con, listener, args.new)
+
+        def work(con):
             report = import_exports(con, [(listener, [poll])], then=refresh)
             assert report.total("loaded") == args.new, report.as_dict()
         return work

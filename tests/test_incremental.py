@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingestion.importer import import_exports
@@ -55,6 +55,8 @@ def _sync(db: Path, folder: Path, listener: str, items: list[dict]) -> None:
 @given(listener=st.sampled_from(["listener_a", "listener_b", "someone_new"]),
        days=st.integers(-400, 400), picks=st.lists(st.integers(0, 26), min_size=1, max_size=12),
        new_tracks=st.integers(0, 3))
+@example(listener="listener_a", days=-1, picks=[0], new_tracks=0)  # a play in the silence between two sessions
+@example(listener="someone_new", days=3, picks=[1, 2, 3], new_tracks=2)
 def test_refresh_equals_rebuild(fixture_warehouse: Path, tmp_path_factory, listener, days, picks, new_tracks) -> None:
     work = tmp_path_factory.mktemp("incremental")
     db, rebuilt = work / "inc.duckdb", work / "full.duckdb"

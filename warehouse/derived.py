@@ -10,7 +10,7 @@ export has one, otherwise the artist and title (account data carries no ids).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 
@@ -66,6 +66,7 @@ class Scope:
     albums: tuple[tuple[str, str], ...]
     first_tracks: int
     first_artists: int
+    earliest: tuple[tuple[str, datetime], ...] = ()  # each listener's earliest new play start
 
     def tracks_in_plays(self) -> str:
         ids = [k for k in self.track_keys if not k.startswith("name:")]
@@ -284,16 +285,20 @@ def build_listeners(con: duckdb.DuckDBPyConnection, only: Scope | None = None) -
 
 
 def build_listening_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int, only: Scope | None = None) -> dict:
-    """A session ends when the next play starts more than `gap_minutes` after the previous one ended."""
-    _publish(con, "listening_sessions", f"""
+    """A session ends when the next play starts more than `gap_minutes` after the previous one ended.
+
+    `only`: for each listener, from the first session the new plays can join (the first to end within `gap_minutes`
+    of the earliest new play) onwards, numbered on from the sessions before it, which cannot change."""
+    def select(where: str, offset: int) -> str:
+        return f"""
     WITH ordered AS (
       SELECT listener, started_at, ts, ms_played, skipped, content_type, platform, {TRACK_KEY} AS track_key,
              CASE WHEN started_at - lag(ts) OVER w > INTERVAL {int(gap_minutes)} MINUTE
                    OR lag(ts) OVER w IS NULL THEN 1 ELSE 0 END AS starts_session
-      FROM plays {_where(only and only.listeners_in())} WINDOW w AS (PARTITION BY listener ORDER BY started_at, ts)
+      FROM plays {_where(where)} WINDOW w AS (PARTITION BY listener ORDER BY started_at, ts)
     ), numbered AS (
-      SELECT *, sum(starts_session) OVER (PARTITION BY listener ORDER BY started_at, ts ROWS UNBOUNDED PRECEDING)
-             AS session_no FROM ordered
+      SELECT *, {int(offset)} + sum(starts_session) OVER (PARTITION BY listener ORDER BY started_at, ts
+                                                           ROWS UNBOUNDED PRECEDING) AS session_no FROM ordered
     )
     SELECT listener, CAST(session_no AS BIGINT) AS session_no, min(started_at) AS started_at, max(ts) AS ended_at,
            date_diff('second', min(started_at), max(ts)) / 60.0 AS minutes, count(*) AS plays,
@@ -301,9 +306,26 @@ def build_listening_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int, o
            count(*) FILTER (skipped) AS skips, first(platform ORDER BY started_at, ts) AS platform,
            first(content_type ORDER BY ms_played DESC, started_at, ts) AS main_content,
            {int(gap_minutes)} AS gap_minutes
-    FROM numbered GROUP BY listener, session_no""", only and only.listeners_in())
+    FROM numbered GROUP BY listener, session_no"""
+
     if only:
+        for listener, earliest in only.earliest:
+            first_no, first_start = con.execute(f"""
+                SELECT session_no, started_at FROM listening_sessions WHERE listener = $1 AND session_no >= (
+                  SELECT min(session_no) FROM listening_sessions
+                  WHERE listener = $1 AND ended_at >= $2 - INTERVAL {int(gap_minutes)} MINUTE)
+                ORDER BY session_no LIMIT 1""", [listener, earliest]).fetchone() or (None, None)
+            if first_no is None:  # every session ends well before: the new plays start new ones after them
+                first_no = 1 + (con.execute("SELECT coalesce(max(session_no), 0) FROM listening_sessions WHERE "
+                                            "listener = ?", [listener]).fetchone()[0])
+                first_start = earliest
+            # the new plays may fall in the silence before that session: they start the range then
+            first_start = min(first_start, earliest)
+            _publish(con, "listening_sessions",
+                     select(f"listener = {literal(listener)} AND started_at >= {literal(first_start)}", first_no - 1),
+                     f"listener = {literal(listener)} AND session_no >= {int(first_no)}")
         return {}
+    _publish(con, "listening_sessions", select("", 0), None)
     rows, median = con.execute("SELECT count(*), median(minutes) FROM listening_sessions").fetchone()
     return {"rows": rows, "gap_minutes": gap_minutes, "median_minutes": round(median or 0, 1)}
 

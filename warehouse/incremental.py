@@ -80,7 +80,8 @@ def _scope(con) -> Scope:
                            "ORDER BY 1"),
         albums=_rows(con, f"SELECT DISTINCT album_name, artist_name FROM new_plays WHERE {MUSIC} "
                           "AND album_name IS NOT NULL ORDER BY ALL"),
-        first_tracks=0, first_artists=0)
+        first_tracks=0, first_artists=0,
+        earliest=_rows(con, "SELECT listener, min(started_at) FROM new_plays GROUP BY listener ORDER BY listener"))
 
 
 def _existing(con, scope: Scope) -> Scope:
