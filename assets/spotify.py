@@ -42,9 +42,8 @@ def spotify_sync(context: AssetExecutionContext, warehouse: WarehouseResource, s
     if not SpotifyApp.configured():
         return MaterializeResult(metadata={"listeners": 0, "note": "SPOTIFY_CLIENT_ID is not set: nothing to sync"})
     app = SpotifyApp.from_env()
-    with warehouse.writer() as con:
-        reports = sync_all(con, app, _connections(operational), Path(operational.home) / "spotify"
-                           / "polls", sources.session_gap_minutes)
+    reports = sync_all(warehouse, app, _connections(operational), Path(operational.home) / "spotify" / "polls",
+                       sources.session_gap_minutes)
     for r in reports:
         (context.log.warning if r.problem else context.log.info)(
             f"{r.listener}: {r.loaded} new plays of {r.polled} listed" + (f"; {r.problem}" if r.problem else ""))

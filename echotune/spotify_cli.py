@@ -85,14 +85,14 @@ def sync_command(
 ) -> None:
     """Poll recently played now (every connected listener, or one), as the schedule does."""
     from spotify.sync import sync_all, sync_listener
-    from warehouse.connection import write_connection
+    from warehouse.connection import Warehouse
 
     with _spotify() as (app, connections, _, settings):
         polls = settings.home / "spotify" / "polls"
-        with write_connection(settings.db_path, memory_limit=settings.memory_limit) as con:
-            reports = ([sync_listener(con, app, connections, listener, polls, settings.session_gap_minutes,
-                                      library or None)] if listener else
-                       sync_all(con, app, connections, polls, settings.session_gap_minutes, library or None))
+        warehouse = Warehouse(settings.db_path, settings.memory_limit)
+        reports = ([sync_listener(warehouse, app, connections, listener, polls, settings.session_gap_minutes,
+                                  library or None)] if listener else
+                   sync_all(warehouse, app, connections, polls, settings.session_gap_minutes, library or None))
     failed = False
     for r in reports:
         line = (f"{r.listener}: {r.loaded} new plays ({r.polled} listed, {r.duplicates} already held, "

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import requests
 from spotipy.exceptions import SpotifyException
 
@@ -26,6 +25,7 @@ from ingestion.importer import import_exports
 from spotify.app import SpotifyApp
 from spotify.client import ListenerClient, NeedsReconnect
 from spotify.connections import SpotifyConnections
+from warehouse.connection import WarehouseMissing
 from warehouse.incremental import refresh_for_import
 
 WINDOW = 50  # recently-played never shows more
@@ -47,24 +47,26 @@ class SyncReport:
     problem: str | None = None
 
 
-def sync_all(con: duckdb.DuckDBPyConnection, app: SpotifyApp, connections: SpotifyConnections, polls_dir: Path,
-             session_gap_minutes: int, library: bool | None = None) -> list[SyncReport]:
-    return [sync_listener(con, app, connections, c["listener"], polls_dir, session_gap_minutes, library)
+def sync_all(warehouse, app: SpotifyApp, connections: SpotifyConnections, polls_dir: Path, session_gap_minutes: int,
+             library: bool | None = None) -> list[SyncReport]:
+    return [sync_listener(warehouse, app, connections, c["listener"], polls_dir, session_gap_minutes, library)
             for c in connections.all() if c["status"] == "connected"]
 
 
-def sync_listener(con: duckdb.DuckDBPyConnection, app: SpotifyApp, connections: SpotifyConnections, listener: str,
-                  polls_dir: Path, session_gap_minutes: int, library: bool | None = None) -> SyncReport:
-    """One poll for `listener` on the write connection `con`; `library` None: when it is due."""
+def sync_listener(warehouse, app: SpotifyApp, connections: SpotifyConnections, listener: str, polls_dir: Path,
+                  session_gap_minutes: int, library: bool | None = None) -> SyncReport:
+    """One poll for `listener`; `library` None: when it is due. `warehouse` (warehouse.connection.Warehouse, or
+    Dagster's WarehouseResource) is written only when there is something new: a poll that finds nothing leaves the
+    dashboard's snapshot, and its caches, alone."""
     report = SyncReport(listener)
     client = ListenerClient(app, connections, listener)
     now = datetime.now(UTC)
     try:
-        _poll_recent(con, client, connections, listener, polls_dir, session_gap_minutes, report)
+        _poll_recent(warehouse, client, connections, listener, polls_dir, session_gap_minutes, report)
         connection = connections.get(listener) or {}
         synced = connection.get("library_synced_at")
         if library or (library is None and (synced is None or now - synced >= timedelta(hours=app.library_hours))):
-            report.library = _sync_library(con, client, listener)
+            report.library = _sync_library(warehouse, client, listener)
             connections.mark(listener, library_synced_at=now)
         connections.mark(listener, status="connected", problem=None, last_poll_at=now, last_poll_new=report.loaded)
     except NeedsReconnect as exc:
@@ -78,11 +80,11 @@ def sync_listener(con: duckdb.DuckDBPyConnection, app: SpotifyApp, connections: 
     return report
 
 
-def _poll_recent(con, client: ListenerClient, connections: SpotifyConnections, listener: str, polls_dir: Path,
+def _poll_recent(warehouse, client: ListenerClient, connections: SpotifyConnections, listener: str, polls_dir: Path,
                  session_gap_minutes: int, report: SyncReport) -> None:
     items = client.call("current_user_recently_played", limit=WINDOW)["items"]
     report.polled = len(items)
-    cursor = _cursor(con, connections, listener)
+    cursor = _cursor(warehouse, connections, listener)
     new = [i for i in items if cursor is None or (_played_at(i) or datetime.max.replace(tzinfo=UTC)) > cursor]
     report.new = len(new)
     times = sorted(t for t in map(_played_at, items) if t)
@@ -93,8 +95,9 @@ def _poll_recent(con, client: ListenerClient, connections: SpotifyConnections, l
         folder.mkdir(parents=True, exist_ok=True)
         poll = folder / f"Spotify_API_RecentlyPlayed_{datetime.now(UTC):%Y%m%dT%H%M%S%f}.json"
         poll.write_text(json.dumps(new, ensure_ascii=False))
-        imported = import_exports(con, [(listener, [poll])],
-                                  then=lambda c, r: refresh_for_import(c, r.import_id, session_gap_minutes))
+        with warehouse.writer() as con:
+            imported = import_exports(con, [(listener, [poll])],
+                                      then=lambda c, r: refresh_for_import(c, r.import_id, session_gap_minutes))
         report.import_id = imported.import_id
         report.loaded, report.duplicates, report.quarantined = (
             imported.total("loaded"), imported.total("duplicates"), imported.total("quarantined"))
@@ -106,12 +109,16 @@ def _poll_recent(con, client: ListenerClient, connections: SpotifyConnections, l
         connections.mark(listener, cursor=latest.isoformat())
 
 
-def _cursor(con, connections: SpotifyConnections, listener: str) -> datetime | None:
+def _cursor(warehouse, connections: SpotifyConnections, listener: str) -> datetime | None:
     """The start of the newest play we hold for the listener: the last poll's, else the newest in the warehouse."""
     stored = (connections.get(listener) or {}).get("cursor")
     if stored:
         return datetime.fromisoformat(stored)
-    newest = con.execute("SELECT max(started_at) FROM plays WHERE listener = ?", [listener]).fetchone()[0]
+    try:
+        with warehouse.reader() as con:
+            newest = con.execute("SELECT max(started_at) FROM plays WHERE listener = ?", [listener]).fetchone()[0]
+    except WarehouseMissing:
+        return None  # nothing imported yet
     return newest.replace(tzinfo=UTC) if newest else None
 
 
@@ -122,7 +129,7 @@ def _played_at(item: dict) -> datetime | None:
         return None  # the import quarantines it with its reason
 
 
-def _sync_library(con, client: ListenerClient, listener: str) -> dict[str, int]:
+def _sync_library(warehouse, client: ListenerClient, listener: str) -> dict[str, int]:
     """Saved tracks and followed artists (replacing those the library held), the listener's playlists, and top
     tracks and artists for each time range: everything read first, then written in one transaction."""
     saved = [i["track"] for i in client.pages(client.call("current_user_saved_tracks", limit=50)) if i.get("track")]
@@ -138,6 +145,13 @@ def _sync_library(con, client: ListenerClient, listener: str) -> dict[str, int]:
         playlists.append((playlist, [e for e in entries if e]))
     top = {(kind, span): client.call(f"current_user_top_{kind}", limit=50, time_range=span)["items"]
            for kind in ("tracks", "artists") for span in TIME_RANGES}
+    with warehouse.writer() as con:
+        _store_library(con, listener, saved, followed, playlists, top)
+    return {"saved_tracks": len(saved), "followed_artists": len(followed), "playlists": len(playlists),
+            "top_items": sum(len(items) for items in top.values())}
+
+
+def _store_library(con, listener: str, saved: list, followed: list, playlists: list, top: dict) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM library_items WHERE listener = ? AND item_type IN ('track', 'artist')", [listener])
@@ -171,8 +185,6 @@ def _sync_library(con, client: ListenerClient, listener: str) -> dict[str, int]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return {"saved_tracks": len(saved), "followed_artists": len(followed), "playlists": len(playlists),
-            "top_items": len(top_rows)}
 
 
 def _artist(track: dict) -> str | None:

@@ -29,7 +29,7 @@ from spotify.push import push_playlist
 from spotify.sync import WINDOW, sync_listener
 from spotify.vault import Vault
 from tests.fake_spotify import FakeSpotify, Fault
-from warehouse.connection import write_connection
+from warehouse.connection import Warehouse, current_snapshot, write_connection
 
 LISTENER = "Alice"
 REDIRECT = "http://127.0.0.1:8501/connect-spotify"
@@ -101,8 +101,8 @@ def _stored(db: Path) -> list[tuple]:
 
 
 def _sync(db: Path, connections: SpotifyConnections, home: Path, library: bool = False):
-    with write_connection(db) as con:
-        return sync_listener(con, SpotifyApp.from_env(), connections, LISTENER, home / "polls", 30, library=library)
+    return sync_listener(Warehouse(db), SpotifyApp.from_env(), connections, LISTENER, home / "polls", 30,
+                         library=library)
 
 
 def test_a_long_run_of_polls_with_faults_loses_and_doubles_nothing(fake, connections, tmp_path: Path) -> None:
@@ -190,8 +190,10 @@ def test_the_window_of_fifty_and_the_library(fake, connections, tmp_path: Path) 
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT name, items FROM playlists").fetchall() == [("Road trip", 3)]
         assert con.execute("SELECT count(*) FROM daily_listening").fetchone()[0] > 0  # refreshed in the same import
+    published = current_snapshot(db)
     again = _sync(db, connections, tmp_path)
     assert (again.polled, again.new, again.loaded) == (WINDOW, 0, 0)
+    assert current_snapshot(db) == published  # nothing new: the dashboard's snapshot and caches are left alone
 
 
 def test_pushing_twice_updates_one_playlist(fake, connections, tmp_path: Path) -> None:

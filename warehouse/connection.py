@@ -16,6 +16,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -173,3 +174,19 @@ def snapshot_version(db_path: Path) -> str:
     """Changes whenever a writer publishes: readers key their caches on it."""
     snapshot = current_snapshot(db_path)
     return snapshot.name if snapshot else ""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """The warehouse as code that writes only sometimes sees it (the live sync): a writer is opened only when there
+    is something to write, because every writer publishes a new snapshot, and a new snapshot empties the dashboard's
+    caches. Dagster's WarehouseResource offers the same two methods."""
+
+    db_path: Path
+    memory_limit: str = "3GB"
+
+    def writer(self):
+        return write_connection(self.db_path, memory_limit=self.memory_limit)
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        return read_connection(self.db_path)
