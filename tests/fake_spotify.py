@@ -1053,13 +1053,16 @@ class FakeSpotify:
             return "playlist-modify-public" if write else "playlist-read-private"
         return "user-library-modify" if write else "user-library-read"
 
-    def _api_library_save(self, ctx: "_Ctx"):
+    def _library_targets(self, ctx: "_Ctx") -> tuple[dict, list[tuple[str, str, str]]]:
+        """The user and the (uri, kind, id) a PUT or DELETE of /me/library names, scopes checked first."""
         uris = self._library_uris(ctx)
         for u in uris:
             ctx.require(self._library_scope(u, True))
-        user = self._users[ctx.user]
-        for u in uris:
-            kind, oid = u.split(":")[1:]
+        return self._users[ctx.user], [(u, *u.split(":")[1:]) for u in uris]
+
+    def _api_library_save(self, ctx: "_Ctx"):
+        user, targets = self._library_targets(ctx)
+        for u, kind, oid in targets:
             if kind == "artist":
                 if oid not in self._artists:
                     raise _ApiError(400, "Invalid base62 id")
@@ -1077,12 +1080,8 @@ class FakeSpotify:
         return _empty_resp(200)
 
     def _api_library_remove(self, ctx: "_Ctx"):
-        uris = self._library_uris(ctx)
-        for u in uris:
-            ctx.require(self._library_scope(u, True))
-        user = self._users[ctx.user]
-        for u in uris:
-            kind, oid = u.split(":")[1:]
+        user, targets = self._library_targets(ctx)
+        for u, kind, oid in targets:
             if kind == "artist":
                 if oid in user["followed_artists"]:
                     user["followed_artists"].remove(oid)

@@ -141,29 +141,30 @@ def _add_to_tracks(con, existing: Scope) -> None:
     WHERE t.track_key = d.track_key""")
 
 
-def _add_to_artists(con, existing: Scope) -> None:
+def _add_totals(con, table: str, keys: list[str], scope: str, listener_flag: str, track_flag: str,
+                more_set: str = "", more_select: str = "") -> None:
+    """Artists and albums: the new plays added to the totals of the rows `keys` name (those in `scope`)."""
+    on = " AND ".join(f"x.{k} = d.{k}" for k in keys)
     con.execute(f"""
-    UPDATE artists a SET plays = a.plays + d.plays, ms_played = a.ms_played + d.ms_played,
-      listeners = a.listeners + d.listeners, tracks = a.tracks + d.tracks,
-      first_played = least(a.first_played, d.first_played), last_played = greatest(a.last_played, d.last_played)
-    FROM (SELECT artist_name, count(*) AS plays, sum(ms_played) AS ms_played, min(ts) AS first_played,
-                 max(ts) AS last_played, count(DISTINCT listener) FILTER (NOT listener_had_artist) AS listeners,
-                 count(DISTINCT track_key) FILTER (NOT artist_had_track) AS tracks
-          FROM delta WHERE {existing.artists_in()} GROUP BY artist_name) d
-    WHERE a.artist_name = d.artist_name""")
+    UPDATE {table} x SET plays = x.plays + d.plays, ms_played = x.ms_played + d.ms_played,
+      listeners = x.listeners + d.listeners, tracks = x.tracks + d.tracks,
+      first_played = least(x.first_played, d.first_played), last_played = greatest(x.last_played, d.last_played)
+      {more_set}
+    FROM (SELECT {', '.join(keys)}, count(*) AS plays, sum(ms_played) AS ms_played, min(ts) AS first_played,
+                 max(ts) AS last_played, count(DISTINCT listener) FILTER (NOT {listener_flag}) AS listeners,
+                 count(DISTINCT track_key) FILTER (NOT {track_flag}) AS tracks {more_select}
+          FROM delta WHERE {scope} GROUP BY {', '.join(keys)}) d
+    WHERE {on}""")
+
+
+def _add_to_artists(con, existing: Scope) -> None:
+    _add_totals(con, "artists", ["artist_name"], existing.artists_in(), "listener_had_artist", "artist_had_track")
 
 
 def _add_to_albums(con, existing: Scope) -> None:
-    con.execute(f"""
-    UPDATE albums a SET plays = a.plays + d.plays, ms_played = a.ms_played + d.ms_played,
-      listeners = a.listeners + d.listeners, tracks = a.tracks + d.tracks,
-      first_played = least(a.first_played, d.first_played), last_played = greatest(a.last_played, d.last_played),
-      release_year = greatest(a.release_year, d.release_year)
-    FROM (SELECT album_name, artist_name, count(*) AS plays, sum(ms_played) AS ms_played, min(ts) AS first_played,
-                 max(ts) AS last_played, count(DISTINCT listener) FILTER (NOT listener_had_album) AS listeners,
-                 count(DISTINCT track_key) FILTER (NOT album_had_track) AS tracks,
-                 (SELECT max(t.release_year) FROM tracks t WHERE t.track_key IN (
-                    SELECT x.track_key FROM delta x WHERE x.album_name = delta.album_name
-                    AND x.artist_name = delta.artist_name)) AS release_year
-          FROM delta WHERE {existing.albums_in()} GROUP BY album_name, artist_name) d
-    WHERE a.album_name = d.album_name AND a.artist_name = d.artist_name""")
+    # an album's year is its newest track's: a track new to it may bring a later one
+    _add_totals(con, "albums", ["album_name", "artist_name"], existing.albums_in(), "listener_had_album",
+                "album_had_track", more_set=", release_year = greatest(x.release_year, d.release_year)",
+                more_select=""", (SELECT max(t.release_year) FROM tracks t WHERE t.track_key IN (
+                                    SELECT n.track_key FROM delta n WHERE n.album_name = delta.album_name
+                                    AND n.artist_name = delta.artist_name)) AS release_year""")
