@@ -32,6 +32,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 V3_PATH = Path(__file__).with_name("chat_eval_v3.yaml")  # 140 more items written blind to the code, all `dev`
 V4_PATH = Path(__file__).with_name("chat_eval_v4.yaml")  # 100 items written blind later, all holdout
 V5_PATH = Path(__file__).with_name("chat_eval_v5.yaml")  # 120 more blind items, all `dev`
+V6_PATH = Path(__file__).with_name("chat_eval_v6.yaml")  # 120 more blind items, all `dev` (session 3)
 TODAY = date(2026, 11, 25)
 DEV_FLOOR = 0.85  # v3 reached 90.2% (recommendation items aside) from 51.5% when first run
 TUNE_FLOOR = 0.95  # reached 100% on the tune split (124 items); a few slips are allowed, a regression is not
@@ -256,11 +257,12 @@ if __name__ == "__main__":
             evaluate(Path(sys.argv[1]) / "wh.duckdb", Path(scratch), splits=("holdout",), skip_recommendations=True,
                      path=V4_PATH)
         sys.exit(0)
-    chosen = V5_PATH if "--v5" in sys.argv else V3_PATH if "--v3" in sys.argv else EVAL_PATH
+    chosen = {"--v3": V3_PATH, "--v5": V5_PATH, "--v6": V6_PATH}.get(
+        next((a for a in sys.argv if a in ("--v3", "--v5", "--v6")), ""), EVAL_PATH)
     with tempfile.TemporaryDirectory() as scratch:
         found = evaluate(Path(sys.argv[1]) / "wh.duckdb", Path(scratch), splits=("tune", "dev"),
                          skip_recommendations=True, path=chosen)
-    wanted = set(sys.argv[2:]) - {"--v3", "--v5"}
+    wanted = set(sys.argv[2:]) - {"--v3", "--v5", "--v6"}
     for r in found["tune_results"]:
         if not r["ok"] and (not wanted or r["id"] in wanted or r["category"] in wanted):
             print(f"\n{r['id']} {r['category']}: {'; '.join(r['problems'])}\n  calls: {r['calls']}\n  "
