@@ -16,6 +16,8 @@
 | ECHOTUNE_LLM_MODELS | chat providers tried in order, comma-separated litellm model names, each optionally `@api_base`; unset: the offline assistant only | unset |
 | ECHOTUNE_LLM_TIMEOUT | seconds before a chat provider counts as failed and the next one answers | 30 |
 | ECHOTUNE_RETRAIN_CRON | when the refresh_models schedule retrains (cron, UTC), once an operator turns it on | 0 4 * * * |
+| ECHOTUNE_STALE_DAYS | a freshness check warns when recommendations or Explore's tables are older than this | 7 |
+| ECHOTUNE_ALERT_WEBHOOK | failed runs are posted here as JSON `{"text": ...}` (Slack, ntfy, Discord...) | unset |
 | MONGODB_URI | MongoDB for feedback and served recommendations; unset: embedded montydb in $ECHOTUNE_HOME/operational | unset |
 """
 
@@ -48,6 +50,11 @@ class Settings:
     llm_models: str | None = None
     llm_timeout: float = 30.0
     retrain_cron: str = "0 4 * * *"
+    stale_days: int = 7
+
+    @staticmethod
+    def alert_webhook() -> str | None:
+        return os.environ.get("ECHOTUNE_ALERT_WEBHOOK") or None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,4 +75,5 @@ class Settings:
             llm_models=os.environ.get("ECHOTUNE_LLM_MODELS") or None,
             llm_timeout=float(os.environ.get("ECHOTUNE_LLM_TIMEOUT", "30")),
             retrain_cron=os.environ.get("ECHOTUNE_RETRAIN_CRON") or "0 4 * * *",
+            stale_days=int(os.environ.get("ECHOTUNE_STALE_DAYS", "7")),
         )

@@ -6,6 +6,7 @@ from dagster import Definitions, in_process_executor, load_asset_checks_from_mod
 
 from assets import checks, evaluation, features, ingestion, models, serving, spotify, warehouse
 from echotune.settings import Settings
+from orchestration.alerts import run_failure_alert, with_freshness
 from orchestration.jobs import (
     automation_sensor,
     build_refresh_models_schedule,
@@ -19,13 +20,13 @@ from spotify.app import SpotifyApp
 
 settings = Settings.from_env()
 
-defs = Definitions(
+defs = with_freshness(Definitions(
     assets=load_assets_from_modules([ingestion, warehouse, features, evaluation, models, serving, spotify]),
     asset_checks=load_asset_checks_from_modules([checks, models, spotify]),
     jobs=[import_exports_job, refresh_models_job, spotify_sync_job],
     schedules=[build_refresh_models_schedule(settings.retrain_cron),
                build_spotify_schedule(int(os.environ.get("ECHOTUNE_SPOTIFY_POLL_MINUTES", "15")), SpotifyApp.configured())],
-    sensors=[build_landing_sensor(str(settings.landing_dir)), automation_sensor],
+    sensors=[build_landing_sensor(str(settings.landing_dir)), automation_sensor, run_failure_alert],
     # Runs launched by Dagster (sensors, schedules, the UI) execute their steps in one process, as materialize() and
     # `echotune materialize` do: DuckDB takes one writer at a time, so steps in parallel processes only queued for
     # the warehouse lock, each after re-importing the code location and Great Expectations (8 s a check step).
@@ -40,4 +41,4 @@ defs = Definitions(
                                  gate_ratio=settings.gate_ratio),
         "operational": OperationalStoreResource(home=str(settings.home), mongodb_uri=settings.mongodb_uri),
     },
-)
+), settings.stale_days)

@@ -51,7 +51,7 @@ class OperationalStore:
             # between threads; a writer waits up to 15 s for another process's write instead of failing.
             store = cls(ThreadLocalDatabase(lambda: MontyClient(str(folder), busy_timeout=15_000)[database]),
                         "montydb (SQLite)")
-            for name in ("feedback", "feedback_events", "served_recommendations", "chat_sessions", "playlists",
+            for name in ("feedback", "feedback_events", "served_recommendations", "chat_sessions", "playlists", "alerts",
                          *SPOTIFY_COLLECTIONS):
                 try:  # made up front: two threads making a collection on first write at once would collide
                     store.db.create_collection(name)
