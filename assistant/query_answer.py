@@ -30,6 +30,8 @@ def scope_words(q: ListeningQuery) -> str:
         parts.append("“" + "”, “".join(q.tracks) + "”")
     if q.artists:
         parts.append("by " + " and ".join(q.artists))
+    if q.exclude_artists:
+        parts.append("leaving out " + " and ".join(q.exclude_artists))
     if q.albums:
         parts.append("from the album " + " and ".join(q.albums))
     if q.shows:

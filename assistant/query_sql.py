@@ -79,6 +79,8 @@ def _names_where(q: ListeningQuery, ps: _Params) -> list[str]:
         if values:
             lowered = ps.bind_all(v.lower() for v in values)
             where.append(f"lower({column}) IN ({lowered})")
+    if q.exclude_artists:
+        where.append(f"lower(coalesce(p.artist_name, '')) NOT IN ({ps.bind_all(v.lower() for v in q.exclude_artists)})")
     if q.content_type:
         where.append(f"p.content_type = {ps.bind(q.content_type)}")
     elif q.music_only:

@@ -54,6 +54,7 @@ class ListeningQuery:
     albums: list[str] = field(default_factory=list)
     shows: list[str] = field(default_factory=list)
     genres: list[str] = field(default_factory=list)
+    exclude_artists: list[str] = field(default_factory=list)  # "leave out Drake", "apart from Taylor Swift"
     content_type: str | None = None
     start: date | None = None
     end: date | None = None
@@ -101,7 +102,8 @@ class ListeningQuery:
             return self.content_type == "music"
         if self.compare_by == "content_type" or self.measure == "share":
             return False
-        return (self.group_by in MUSIC_GROUPS or bool(self.artists or self.tracks or self.albums or self.genres)
+        return (self.group_by in MUSIC_GROUPS or bool(self.artists or self.tracks or self.albums or self.genres
+                                                      or self.exclude_artists)
                 or self.measure in ("distinct_tracks", "distinct_artists", "new_artists")
                 or self.compare_by in ("artist", "track", "album"))
 

@@ -140,6 +140,7 @@ go goes going went gone history data far back around normally generally typicall
 friend friends says say thinks think reckons
 actually barely apart then instead same question whats
 over literally mate reckon reckons true tend nah yeah yes right honestly
+leave leaving out counting apart except excluding minus ignore ignoring besides aside
 """.split())
 
 
@@ -425,6 +426,9 @@ def _names(t: str, names: ListenerNames, result: Understood, slots: set[str]) ->
                  else f for f in found]
     for f in found:
         slot = {"artist": "artists", "track": "tracks", "album": "albums", "show": "shows"}[f.kind]
+        before = " ".join(words[max(0, f.start - 3):f.start])
+        if f.kind == "artist" and re.search(EXCLUDING + r"\s*(the )?$", " " + before):
+            slot = "exclude_artists"  # "leave out daniel pemberton", "apart from drake"
         getattr(q, slot).append(f.name)
         slots.add(slot)
     same = [f for f in found if f.kind == (found[0].kind if found else "")]
@@ -435,6 +439,10 @@ def _names(t: str, names: ListenerNames, result: Understood, slots: set[str]) ->
         slots.add("compare")
     kept = [w if not any(f.start <= i < f.end for f in found) else "" for i, w in enumerate(words)]
     return " " + " ".join(kept) + " "
+
+
+EXCLUDING = (r"\b(leave out|leaving out|leave off|not counting|apart from|other than|except( for)?|excluding|"
+             r"without|minus|but not|ignore|ignoring|skip over|besides|aside from)")
 
 
 def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:

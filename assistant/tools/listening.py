@@ -39,7 +39,8 @@ from assistant.toolkit import (
 from warehouse.derived import track_key_sql
 
 _NAMES: WeakKeyDictionary[ListenerScope, ListenerNames] = WeakKeyDictionary()
-NAME_SLOTS = {"artists": "artist", "tracks": "track", "albums": "album", "shows": "show"}
+NAME_SLOTS = {"artists": "artist", "tracks": "track", "albums": "album", "shows": "show",
+              "exclude_artists": "artist"}
 
 
 def names_for(scope: ListenerScope) -> ListenerNames:
@@ -66,6 +67,7 @@ def _choice(description: str, values, many: bool = False) -> dict:
       group_by=_choice("rank or break down by this (omit for one total)", GROUPS),
       artists=strings("only plays by these artists"), tracks=strings("only these track titles"),
       albums=strings("only these albums"), shows=strings("only these podcasts"),
+      exclude_artists=strings("leave out plays by these artists ('apart from Drake', 'not counting Taylor Swift')"),
       genres=strings("only these genres (catalog genres; known for part of the listening only)"),
       content_type=_choice("only this kind of listening", CONTENT_TYPES),
       start=DATE, end=DATE,
@@ -139,7 +141,8 @@ def _resolve_names(ctx: ToolContext, query: ListeningQuery) -> list[str]:
         spelled = [names.resolve(query.compare_by, v) for v in query.compare]
         missing += [f"“{v}”" for v, found in zip(query.compare, spelled) if found is None]
         query.compare = [found or v for v, found in zip(query.compare, spelled)]
-    asked = [{"kind": kind, "name": n} for slot, kind in NAME_SLOTS.items() for n in getattr(query, slot)]
+    asked = [{"kind": kind, "name": n} for slot, kind in NAME_SLOTS.items() if slot != "exclude_artists"
+             for n in getattr(query, slot)]
     ctx.state.mentioned = (asked + [m for m in ctx.state.mentioned if m not in asked])[:4]
     return missing
 
