@@ -107,6 +107,14 @@ def _parse(t: str, today: date) -> tuple[Period, re.Match] | None:
             year = today.year if last <= today.month else today.year - 1
             start, end = month_period(year, first).start, month_period(year, last).end
             return Period(start, end, f"{calendar.month_name[first]}–{calendar.month_name[last]} {year}"), m
+    if m := re.search(r"\b(first|last) (\d{1,2}|two|three|four|five|six) months (?:of|in) (\d{4})\b", t):
+        # "the first three months of 2021", "the last 2 months of 2019": the year's first or last months
+        count = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}.get(m[2]) or int(m[2])
+        year = int(m[3])
+        if 1 <= count <= 12:
+            first, last = (1, count) if m[1] == "first" else (13 - count, 12)
+            start, end = month_period(year, first).start, month_period(year, last).end
+            return Period(start, end, f"{calendar.month_name[first]}–{calendar.month_name[last]} {year}"), m
     if m := re.search(r"\bq([1-4]),? (\d{4})\b|\b(first|second|third|fourth) quarter (?:of )?(\d{4})\b", t):
         quarter = int(m[1]) if m[1] else ["first", "second", "third", "fourth"].index(m[3]) + 1
         year = int(m[2] or m[4])

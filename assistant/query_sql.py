@@ -137,6 +137,8 @@ def compare_buckets(q: ListeningQuery) -> list[tuple[str, str, list]]:
             buckets.append((value, "CAST(p.ts AS DATE) BETWEEN ? AND ?", [start, end]))
         elif q.compare_by == "offline":
             buckets.append((value, "coalesce(p.offline, false) = ?", [value == "offline"]))
+        elif q.compare_by == "weekday":  # "weekdays" (Monday to Friday) or "weekends"
+            buckets.append((value, "(isodow(p.ts) >= 6) = ?", [value.lower().startswith("weekend")]))
         elif q.compare_by == "platform" and value.lower() in DEVICES:
             platforms = list(DEVICES[value.lower()])
             buckets.append((value, f"p.platform IN ({', '.join('?' * len(platforms))})", platforms))

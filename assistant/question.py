@@ -17,7 +17,7 @@ MEASURES = ("plays", "hours", "minutes", "distinct_tracks", "distinct_artists", 
 GROUPS = ("artist", "track", "album", "show", "episode", "audiobook", "genre", "year", "month", "weekday", "hour",
           "day", "platform", "country", "content_type")
 CONTENT_TYPES = ("music", "podcast", "audiobook", "video")
-COMPARABLE = ("artist", "track", "album", "show", "content_type", "platform", "period", "offline")
+COMPARABLE = ("artist", "track", "album", "show", "content_type", "platform", "period", "offline", "weekday")
 WEEKDAYS = tuple(calendar.day_name)  # Monday first, as DuckDB's dayname() spells them
 ORDERS = ("desc", "asc", "chronological")
 # groupings whose rows are music, so "my top artists" leaves podcasts out (see tests/chat_eval_v2.yaml conventions)

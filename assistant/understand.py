@@ -252,7 +252,12 @@ def _unknown_name(message: str, result: Understood, slots: set[str]) -> None:
 
 def _periods(t: str, anchor: date, result: Understood, slots: set[str]) -> str:
     q = result.query
-    if m := re.search(r"\b(?:on |at |over |during )(?:the )?(weekends?|weekdays?)\b|(?<!the )(?<!vampire )\b"
+    if re.search(r"\bweekdays?\b.*\b(or|vs\.?|versus|compared to|than)\b.*\bweekends?\b|"
+                 r"\bweekends?\b.*\b(or|vs\.?|versus|compared to|than)\b.*\bweekdays?\b", t):
+        q.compare_by, q.compare = "weekday", ["weekdays", "weekends"]  # "more on weekdays or at the weekend?"
+        slots.add("compare")
+        t = re.sub(r"\b(?:on |at |over |during )?(?:the )?(weekends?|weekdays?)\b", " ", t)
+    elif m := re.search(r"\b(?:on |at |over |during )(?:the )?(weekends?|weekdays?)\b|(?<!the )(?<!vampire )\b"
                       r"(weekends|weekdays)\b", t):
         q.weekdays = ["Saturday", "Sunday"] if (m[1] or m[2]).startswith("weekend") else \
             ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
@@ -479,7 +484,7 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
     if (m := hit(r"\b(very )?(first|last) (podcast )?(song|track|episode|artist|album|podcast|show|audiobook)\b")) \
             and q.measure in ("first_play", "last_play"):
         q.group_by = {"song": "track", "podcast": "show"}.get(m[4], m[4])
-    limit = hit(rf"\b(?:top|first|last|which|my|the) {_N}\b|\b{_N} (?:most|top|favou?rite|biggest|songs|tracks|"
+    limit = hit(rf"\b(?:top|first|last|which|my|the) {_N}\b|\b{_N} (?:most|top|favou?rite|biggest|songs?|tracks?|"
                 rf"artists|albums|podcasts|shows|genres)\b")
     if limit:
         value = next(g for g in limit.groups() if g)
