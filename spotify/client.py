@@ -55,15 +55,28 @@ def session() -> requests.Session:
     return s
 
 
+def token_session() -> requests.Session:
+    """For the accounts service: a refresh token is single-use, so a refresh whose answer was lost must not be sent
+    again (the second would spend the old token and look revoked). Only what Spotify never processed is retried: a
+    refused connection, 429 and 503."""
+    retry = PoliteRetry(total=4, connect=3, read=0, status=3, backoff_factor=BACKOFF_SECONDS,
+                        backoff_jitter=BACKOFF_SECONDS, backoff_max=30, status_forcelist=(429, 503),
+                        allowed_methods={"POST"}, respect_retry_after_header=True, raise_on_status=False)
+    s = requests.Session()
+    s.mount("http://", HTTPAdapter(max_retries=retry))
+    s.mount("https://", HTTPAdapter(max_retries=retry))
+    return s
+
+
 class ListenerAuth(spotipy.SpotifyPKCE):
     """PKCE with the tokens in the listener's sealed connection, and no sign-in prompt: a sync running in Dagster
     must fail with NeedsReconnect, not wait for someone to paste a URL."""
 
     def __init__(self, app: SpotifyApp, connections: SpotifyConnections | None, listener: str,
-                 redirect_uri: str | None = None, http: requests.Session | None = None) -> None:
+                 redirect_uri: str | None = None) -> None:
         cache = ListenerTokens(connections, listener) if connections else spotipy.MemoryCacheHandler()
         super().__init__(client_id=app.client_id, redirect_uri=redirect_uri or app.redirect_uri, scope=list(SCOPES),
-                         cache_handler=cache, requests_session=http or session(), open_browser=False,
+                         cache_handler=cache, requests_session=token_session(), open_browser=False,
                          requests_timeout=TIMEOUT_SECONDS)
         self.OAUTH_AUTHORIZE_URL = f"{app.accounts_url}/authorize"
         self.OAUTH_TOKEN_URL = f"{app.accounts_url}/api/token"
@@ -77,9 +90,8 @@ class ListenerAuth(spotipy.SpotifyPKCE):
 class ListenerClient:
     def __init__(self, app: SpotifyApp, connections: SpotifyConnections, listener: str) -> None:
         self.connections, self.listener = connections, listener
-        http = session()
-        self.auth = ListenerAuth(app, connections, listener, http=http)
-        self.sp = spotipy.Spotify(auth_manager=self.auth, requests_session=http, requests_timeout=TIMEOUT_SECONDS)
+        self.auth = ListenerAuth(app, connections, listener)
+        self.sp = spotipy.Spotify(auth_manager=self.auth, requests_session=session(), requests_timeout=TIMEOUT_SECONDS)
         self.sp.prefix = app.api_url
 
     def call(self, method: str, *args, **kwargs):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
-from spotipy.exceptions import SpotifyException
+from spotipy.exceptions import SpotifyBaseException
 
 from ingestion.importer import import_exports
 from spotify.app import SpotifyApp
@@ -71,7 +71,7 @@ def sync_listener(warehouse, app: SpotifyApp, connections: SpotifyConnections, l
         connections.mark(listener, status="connected", problem=None, last_poll_at=now, last_poll_new=report.loaded)
     except NeedsReconnect as exc:
         report.problem = str(exc)  # the client marked the connection already
-    except (SpotifyException, requests.RequestException) as exc:
+    except (SpotifyBaseException, requests.RequestException) as exc:  # the API's errors, and the accounts service's
         # nothing was imported from this poll, and the cursor did not move: the next poll reads the same window
         status = getattr(exc, "http_status", None)
         report.problem = (f"Spotify did not answer ({status or type(exc).__name__}); the next poll tries again. "

@@ -311,3 +311,18 @@ def test_push_from_chat(fake, served_home: Path, tmp_path: Path, monkeypatch: py
     again = bot.reply("send it to my spotify", pushed.session_id).collect()
     assert "Updated “Run” in your Spotify with 6 tracks" in again.text
     assert [p["name"] for p in fake.playlists_of("alice_spotify")] == ["Run"]
+
+
+def test_a_refresh_that_fails_on_spotifys_side_is_tried_again_not_a_reconnect(fake, connections, tmp_path) -> None:
+    """A 500 from the accounts service while refreshing: the poll fails, the sign-in stands, the next poll works.
+    (Refresh tokens are single-use, so a refresh is never sent twice on a lost answer: token_session.)"""
+    db = tmp_path / "wh.duckdb"
+    connect(fake, connections)
+    fake.play("alice_spotify", fake.tracks[0]["id"], played_at=datetime.now(UTC) - timedelta(hours=1))
+    fake.expire_access_tokens()
+    fake.fail(r"^/api/token$", [Fault(status=500)], method="POST")
+    failed = _sync(db, connections, tmp_path)
+    assert failed.problem and "did not answer" in failed.problem
+    assert connections.get(LISTENER)["status"] == "connected"
+    again = _sync(db, connections, tmp_path)
+    assert again.problem is None and again.loaded == 1
