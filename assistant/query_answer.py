@@ -52,6 +52,12 @@ def scope_words(q: ListeningQuery) -> str:
         parts.append("on " + ("weekends" if q.weekdays == ["Saturday", "Sunday"] else ", ".join(q.weekdays)))
     if q.hours_of_day:
         parts.append("at " + ", ".join(f"{h:02d}:00" for h in q.hours_of_day) + " UTC")
+    if q.min_plays is not None or q.max_plays is not None:
+        low, high = q.min_plays, q.max_plays
+        parts.append("played " + (f"exactly {low:,} times" if low is not None and low == high else
+                                  f"{low:,} to {high:,} times" if low is not None and high is not None else
+                                  f"at least {low:,} times" if low is not None else
+                                  "only once" if high == 1 else f"at most {high:,} times"))
     where = " ".join(parts) if parts else "all your listening"
     when = q.period_label or period_label(q.start, q.end)
     if q.start and q.end and not any(str(y) in when for y in (q.start.year, q.end.year)):

@@ -187,6 +187,17 @@ def compile_query(q: ListeningQuery) -> Compiled:
                   FROM {_source(q)} WHERE {framing}"""
         return Compiled("value", sql, dict(ps))
     where = _names_where(q, ps) + _context_where(q, ps)
+    if q.group_by is None and q.measure in ("distinct_tracks", "distinct_artists") and \
+            (q.min_plays is not None or q.max_plays is not None):
+        # the tracks (or artists) whose own play count is in range: "how many songs have I played over 20 times"
+        key = "p.artist_name, p.track_name" if q.measure == "distinct_tracks" else "p.artist_name"
+        having = [f"count(*) >= {ps.bind(q.min_plays)}"] if q.min_plays is not None else []
+        having += [f"count(*) <= {ps.bind(q.max_plays)}"] if q.max_plays is not None else []
+        named = "p.track_name IS NOT NULL" if q.measure == "distinct_tracks" else "p.artist_name IS NOT NULL"
+        sql = f"""SELECT count(*) AS value, coalesce(sum(n), 0) AS plays FROM (
+                    SELECT {key}, count(*) AS n FROM {_source(q)} WHERE {' AND '.join(where + [named])}
+                    GROUP BY ALL HAVING {' AND '.join(having)})"""
+        return Compiled("value", sql, dict(ps))
     if q.group_by is None:
         extra = (", count(*) FILTER (p.skipped) AS part, count(p.skipped) AS whole"
                  if q.measure == "skip_rate" else "")
@@ -202,9 +213,12 @@ def compile_query(q: ListeningQuery) -> Compiled:
     if q.measure in ("first_play", "last_play") and q.order != "chronological":
         order = "value, name" if q.measure == "first_play" else "value DESC, name"
     limit = ps.limit(q)
+    having = ([f"count(*) >= {ps.bind(q.min_plays)}"] if q.min_plays is not None else []) + \
+        ([f"count(*) <= {ps.bind(q.max_plays)}"] if q.max_plays is not None else [])
     sql = f"""SELECT {column} AS name{extra}, {_aggregate(q)} AS value, count(*) AS plays
               FROM {_source(q)} WHERE {' AND '.join(where)}
-              GROUP BY {column}{', p.artist_name' if track else ''} ORDER BY {order}{limit}"""
+              GROUP BY {column}{', p.artist_name' if track else ''}
+              {'HAVING ' + ' AND '.join(having) if having else ''} ORDER BY {order}{limit}"""
     return Compiled("rows", sql, dict(ps))
 
 

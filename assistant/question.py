@@ -68,6 +68,8 @@ class ListeningQuery:
     offline: bool | None = None
     compare_by: str | None = None
     compare: list[str] = field(default_factory=list)  # names, or periods as "YYYY-MM-DD/YYYY-MM-DD"
+    min_plays: int | None = None  # distinct tracks or artists played at least this many times ("more than 20 times")
+    max_plays: int | None = None  # ... at most this many ("songs I only ever played once")
     share_of: str = "plays"
     order: str = "desc"
     limit: int | None = None

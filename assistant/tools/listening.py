@@ -80,6 +80,9 @@ def _choice(description: str, values, many: bool = False) -> dict:
       compare_by=_choice("compare two or more things side by side", COMPARABLE),
       compare=strings("the things compared: names, content types, platforms or devices (phone, computer), or "
                       "periods as 'YYYY-MM-DD/YYYY-MM-DD'"),
+      min_plays=integer("with measure distinct_tracks/distinct_artists: only those played at least this many "
+                        "times ('more than 20 times' = 21)", 1, 1_000_000),
+      max_plays=integer("... only those played at most this many times ('only once' = 1)", 1, 1_000_000),
       share_of=_choice("for measure share: a share of plays or of listening hours", ["plays", "hours"]),
       order=_choice("desc = most first (default), asc = least first, chronological = by the group's time", ORDERS),
       limit=integer("how many rows (e.g. top 5)", 1, 200),
