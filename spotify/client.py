@@ -45,23 +45,21 @@ class PoliteRetry(Retry):
 def session() -> requests.Session:
     """Every method is retried on 429, 5xx, refused connections and timeouts. A retried POST (adding playlist items)
     could apply twice when only its answer was lost: spotify.push reads the playlist back and repairs it."""
-    retry = PoliteRetry(total=6, connect=4, read=3, status=5, backoff_factor=BACKOFF_SECONDS,
-                        backoff_jitter=BACKOFF_SECONDS, backoff_max=30,
-                        status_forcelist=(429, 500, 502, 503, 504), allowed_methods={"GET", "PUT", "DELETE", "POST"},
-                        respect_retry_after_header=True, raise_on_status=False)
-    s = requests.Session()
-    s.mount("http://", HTTPAdapter(max_retries=retry))
-    s.mount("https://", HTTPAdapter(max_retries=retry))
-    return s
+    return _retrying(total=6, connect=4, read=3, status=5, status_forcelist=(429, 500, 502, 503, 504),
+                     allowed_methods={"GET", "PUT", "DELETE", "POST"})
 
 
 def token_session() -> requests.Session:
     """For the accounts service: a refresh token is single-use, so a refresh whose answer was lost must not be sent
     again (the second would spend the old token and look revoked). Only what Spotify never processed is retried: a
     refused connection, 429 and 503."""
-    retry = PoliteRetry(total=4, connect=3, read=0, status=3, backoff_factor=BACKOFF_SECONDS,
-                        backoff_jitter=BACKOFF_SECONDS, backoff_max=30, status_forcelist=(429, 503),
-                        allowed_methods={"POST"}, respect_retry_after_header=True, raise_on_status=False)
+    return _retrying(total=4, connect=3, read=0, status=3, status_forcelist=(429, 503), allowed_methods={"POST"})
+
+
+def _retrying(**limits) -> requests.Session:
+    """A session retrying as `limits` say, with backoff and jitter, Retry-After honoured (PoliteRetry)."""
+    retry = PoliteRetry(**limits, backoff_factor=BACKOFF_SECONDS, backoff_jitter=BACKOFF_SECONDS, backoff_max=30,
+                        respect_retry_after_header=True, raise_on_status=False)
     s = requests.Session()
     s.mount("http://", HTTPAdapter(max_retries=retry))
     s.mount("https://", HTTPAdapter(max_retries=retry))
