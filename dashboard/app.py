@@ -5,17 +5,27 @@ import time
 
 import streamlit as st
 
+from dashboard import access
+
 st.set_page_config(page_title="EchoTune", page_icon=":material/headphones:", layout="wide")
 
+account = access.signed_in()  # the sign-in form, and nothing else, until someone is signed in
+st.session_state["account"] = account
+access.sidebar(account)
+# A page left out of the navigation cannot be opened by its URL either: Streamlit shows the default page instead.
 pages = [
     st.Page("app_pages/explore.py", title="Explore", icon=":material/insights:", default=True),
     st.Page("app_pages/for_you.py", title="For you", icon=":material/recommend:", url_path="for-you"),
     st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", url_path="chat"),
     st.Page("app_pages/playlists.py", title="Playlists", icon=":material/queue_music:", url_path="playlists"),
-    st.Page("app_pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
-    st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    *([st.Page("app_pages/models.py", title="Models", icon=":material/model_training:", url_path="models")]
+      if account.sees_everyone else []),
+    *([st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import")]
+      if account.is_admin or account.listener else []),
     st.Page("app_pages/connect_spotify.py", title="Connect Spotify", icon=":material/link:",
             url_path="connect-spotify"),
+    *([st.Page("app_pages/accounts.py", title="Accounts", icon=":material/group:", url_path="accounts")]
+      if account.is_admin and account is not access.OPEN else []),
 ]
 SLOW_RUN_SECONDS = 2.0
 log = logging.getLogger("echotune.dashboard")

@@ -75,15 +75,6 @@ def not_in_model(bundle: ServingBundle, listener: str, music_plays: int, latest_
             "own while its daemon runs (`make demo`, `dagster dev`); to do it now, run `echotune materialize`.")
 
 
-def pick_listener(options: list[str], key: str) -> str:
-    """The sidebar's listener: a `?listener=NAME` link first, then whom this browser tab last chose on any page."""
-    wanted = st.session_state.get("listener") or st.query_params.get("listener")
-    listener = st.sidebar.selectbox("Listener", options, index=options.index(wanted) if wanted in options else 0,
-                                    key=key)
-    st.session_state["listener"] = listener
-    return listener
-
-
 # Every ASCII punctuation character may be backslash-escaped in (GitHub-flavoured) Markdown; escaping them all leaves
 # no emphasis, link, image, HTML tag, LaTeX, list marker or Streamlit directive a name could start.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")

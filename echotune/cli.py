@@ -335,13 +335,15 @@ def _progress(enabled: bool, counts: bool = False) -> Progress:
                     console=err, disable=not enabled, transient=True)
 
 
-def _add_spotify_commands() -> None:
+def _add_command_groups() -> None:
+    from echotune.accounts_cli import accounts_app
     from echotune.spotify_cli import spotify_app
 
+    app.add_typer(accounts_app, name="accounts")
     app.add_typer(spotify_app, name="spotify")
 
 
-_add_spotify_commands()
+_add_command_groups()
 
 
 def main() -> None:

@@ -18,6 +18,7 @@
 | ECHOTUNE_RETRAIN_CRON | when the refresh_models schedule retrains (cron, UTC), once an operator turns it on | 0 4 * * * |
 | ECHOTUNE_STALE_DAYS | a freshness check warns when recommendations or Explore's tables are older than this | 7 |
 | ECHOTUNE_ALERT_WEBHOOK | failed runs are posted here as JSON `{"text": ...}` (Slack, ntfy, Discord...) | unset |
+| ECHOTUNE_REQUIRE_ACCOUNTS | 1: the dashboard shows nothing until someone signs in, even before the first account exists (set in docker-compose.yml) | unset: open until the first account is added |
 | MONGODB_URI | MongoDB for feedback and served recommendations; unset: embedded montydb in $ECHOTUNE_HOME/operational | unset |
 """
 
@@ -55,6 +56,10 @@ class Settings:
     @staticmethod
     def alert_webhook() -> str | None:
         return os.environ.get("ECHOTUNE_ALERT_WEBHOOK") or None
+
+    @staticmethod
+    def require_accounts() -> bool:
+        return os.environ.get("ECHOTUNE_REQUIRE_ACCOUNTS", "").strip().lower() in ("1", "true", "yes")
 
     @classmethod
     def from_env(cls) -> Settings:

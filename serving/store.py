@@ -20,6 +20,7 @@ FEEDBACK_KINDS = ("like", "dislike", "skip", "never")
 BLOCKING_KINDS = ("dislike", "never")  # never served again
 ITEM_TYPES = ("track", "artist")
 # spotify.connections: connections (encrypted tokens), sign-ins under way, gaps found by polls, pushed playlists
+ACCOUNT_COLLECTIONS = ("accounts", "account_sessions", "sign_in_failures")
 SPOTIFY_COLLECTIONS = ("spotify_connections", "spotify_pending", "spotify_gaps", "spotify_pushes")
 
 
@@ -52,7 +53,7 @@ class OperationalStore:
             store = cls(ThreadLocalDatabase(lambda: MontyClient(str(folder), busy_timeout=15_000)[database]),
                         "montydb (SQLite)")
             for name in ("feedback", "feedback_events", "served_recommendations", "chat_sessions", "playlists", "alerts",
-                         *SPOTIFY_COLLECTIONS):
+                         *ACCOUNT_COLLECTIONS, *SPOTIFY_COLLECTIONS):
                 try:  # made up front: two threads making a collection on first write at once would collide
                     store.db.create_collection(name)
                 except (CollectionInvalid, sqlite3.OperationalError):

@@ -12,10 +12,11 @@ import streamlit as st
 from assistant.engine import OFFLINE
 from assistant.sessions import ChatSessions
 from dashboard import queries as q
-from dashboard.conversation import assistant, providers_label
+from dashboard.access import pick_listener
 from dashboard.choice import remembered_choice
+from dashboard.conversation import assistant, providers_label
 from dashboard.data import ask, connection
-from dashboard.served import answer_markdown, md, not_in_model, pick_listener, served_bundle, store
+from dashboard.served import answer_markdown, md, not_in_model, served_bundle, store
 
 STREAM_EVERY = 0.05  # seconds between redraws of a streamed answer: tokens arrive faster than a browser needs them
 

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from dashboard import access
 from dashboard import queries as q
+from dashboard.access import pick_listener
 from dashboard.data import ask, connection
-from dashboard.served import md, pick_listener, spotify
+from dashboard.served import md, spotify
 from spotify.app import DEVELOPMENT_MODE_USERS
 from spotify.auth import SignInFailed, begin_sign_in, finish_sign_in
 
@@ -33,14 +35,18 @@ if answer["state"]:
     except SignInFailed as exc:
         st.error(md(exc), icon=":material/error:")
 
-names = ask(q.listeners) if connection() is not None else []
-known = sorted(set(names) | {c["listener"] for c in connections.all()})
-listener = pick_listener(known, "sp_listener") if known else None
-new_name = st.sidebar.text_input("Or a new listener", key="sp_new_listener",
-                                 help="Connect someone who has not imported an export yet.")
-listener = new_name.strip() or listener
+if (account := access.current()).is_admin:  # an admin connects anyone, even someone with no export yet
+    names = ask(q.listeners) if connection() is not None else []
+    known = sorted(set(names) | {c["listener"] for c in connections.all()})
+    listener = pick_listener(known, "sp_listener") if known else None
+    new_name = st.sidebar.text_input("Or a new listener", key="sp_new_listener",
+                                     help="Connect someone who has not imported an export yet.")
+    listener = new_name.strip() or listener
+else:  # everyone else connects their own listening only
+    listener = account.listener
 if not listener:
-    st.info("Import an export first (Import page), or type a new listener's name in the sidebar.")
+    st.info("Import an export first (Import page), or type a new listener's name in the sidebar."
+            if account.is_admin else "Your account is not tied to a listener: ask whoever runs EchoTune.")
     st.stop()
 
 current = connections.get(listener)

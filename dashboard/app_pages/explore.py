@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts
+from dashboard import access, charts
 from dashboard import queries as q
 from dashboard.data import ask, connection
 from dashboard.served import spotify
@@ -16,9 +16,14 @@ if connection() is None:
     st.stop()
 
 everyone = "All listeners"
-names = ask(q.listeners)
+account = access.current()
+names = access.visible_listeners(ask(q.listeners))
+if not names and not account.sees_everyone:
+    st.info("No listening for your account yet: import your Spotify export on the Import page.",
+            icon=":material/hourglass_empty:")
+    st.stop()
 with st.sidebar:
-    choice = st.selectbox("Listener", [everyone, *names], key="listener")
+    choice = st.selectbox("Listener", [everyone, *names] if account.sees_everyone else names, key="listener")
     listener = None if choice == everyone else choice
     span = ask(q.date_span, listener)
     if span is None:

@@ -8,8 +8,9 @@ only the open one is computed and sent, and the track list shows 10 recommendati
 import streamlit as st
 
 from dashboard import queries as q
+from dashboard.access import pick_listener
 from dashboard.data import ask, connection
-from dashboard.served import catalog_labels, md, not_in_model, pick_listener, playlists, served_bundle, store
+from dashboard.served import catalog_labels, md, not_in_model, playlists, served_bundle, store
 from serving.requests import (
     Constraints,
     recommend_artists,

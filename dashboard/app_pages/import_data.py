@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard import access
 from dashboard.served import md
 from dashboard.uploads import saved_uploads
 from echotune.settings import Settings
@@ -20,7 +21,11 @@ st.caption("Uploads up to 1 GB each. For a larger export, drop its folder into t
 
 # A new key after each import empties the uploader, so Streamlit lets go of the uploaded bytes it holds in memory.
 round_ = st.session_state.setdefault("upload_round", 0)
-listener = st.text_input("Whose listening is this?", key="import_listener", placeholder="e.g. alex")
+if (account := access.current()).is_admin:  # an admin imports for anyone; everyone else imports their own listening
+    listener = st.text_input("Whose listening is this?", key="import_listener", placeholder="e.g. alex")
+else:
+    listener = account.listener
+    st.write(f"Importing as **{md(listener)}**.")
 uploads = st.file_uploader("Export files", type=["zip", "json", "csv"], accept_multiple_files=True,
                            key=f"uploads_{round_}")
 

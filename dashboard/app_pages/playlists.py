@@ -7,9 +7,10 @@ edit is made by the button's callback, before that one run shows it.
 import streamlit as st
 
 from dashboard import queries as q
+from dashboard.access import pick_listener
 from dashboard.choice import remembered_choice
 from dashboard.data import ask, connection
-from dashboard.served import catalog_labels, md, pick_listener, playlists, served_bundle, spotify
+from dashboard.served import catalog_labels, md, playlists, served_bundle, spotify
 from serving.playlist_export import FORMATS, export
 
 CHOICE = "pl_choice"  # the playlist this tab shows, as "own:ID" or "imported:ID"
