@@ -16,6 +16,7 @@ from dagster import (
 )
 
 from assets.metadata import preview, row_count
+from echotune import logs
 from ingestion.errors import ExportFileError
 from ingestion.importer import ImportReport, import_exports
 from ingestion.sources import listener_batches
@@ -48,7 +49,7 @@ def spotify_exports(context: AssetExecutionContext, warehouse: WarehouseResource
     batches = (listener_batches(Path(sources.exports_dir), refused)
                + listener_batches(Path(sources.landing_dir), refused))
     context.log.info(f"Importing {len(batches)} listener folders: {[name for name, _ in batches]}")
-    with warehouse.writer() as con:
+    with warehouse.writer() as con, logs.bound(run_id=context.run_id):
         report = ImportReport(import_id="all")
         for listener, paths in batches:
             try:

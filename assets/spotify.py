@@ -18,6 +18,7 @@ from dagster import (
     asset_check,
 )
 
+from echotune import logs
 from orchestration.resources import OperationalStoreResource, SourcesResource, WarehouseResource
 
 STOPPED_AFTER_POLLS = 3  # missed polls before a connection counts as stopped
@@ -42,8 +43,9 @@ def spotify_sync(context: AssetExecutionContext, warehouse: WarehouseResource, s
     if not SpotifyApp.configured():
         return MaterializeResult(metadata={"listeners": 0, "note": "SPOTIFY_CLIENT_ID is not set: nothing to sync"})
     app = SpotifyApp.from_env()
-    reports = sync_all(warehouse, app, _connections(operational), Path(operational.home) / "spotify" / "polls",
-                       sources.session_gap_minutes)
+    with logs.bound(run_id=context.run_id):
+        reports = sync_all(warehouse, app, _connections(operational), Path(operational.home) / "spotify" / "polls",
+                           sources.session_gap_minutes)
     for r in reports:
         (context.log.warning if r.problem else context.log.info)(
             f"{r.listener}: {r.loaded} new plays of {r.polled} listed" + (f"; {r.problem}" if r.problem else ""))

@@ -1,11 +1,11 @@
 """EchoTune's dashboard: a router over thin pages; queries live in dashboard.queries."""
 
-import logging
 import time
 
 import streamlit as st
 
 from dashboard import access
+from echotune import logs
 
 st.set_page_config(page_title="EchoTune", page_icon=":material/headphones:", layout="wide")
 
@@ -28,7 +28,7 @@ pages = [
       if account.is_admin and account is not access.OPEN else []),
 ]
 SLOW_RUN_SECONDS = 2.0
-log = logging.getLogger("echotune.dashboard")
+log = logs.configure("dashboard").getChild("dashboard")
 page = st.navigation(pages)
 started = time.perf_counter()
 try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from echotune import logs
 from echotune.settings import Settings
 
 if TYPE_CHECKING:
@@ -349,9 +352,10 @@ _add_command_groups()
 def main() -> None:
     """The `echotune` command. No traceback ever reaches the user: an error nobody foresaw is said in one line, with
     the traceback kept in a log file for the report."""
-    import logging
     import traceback
 
+    # On a terminal the progress bars and tables tell the story; elsewhere (cron, CI, a service) every record, as JSON.
+    logs.configure("cli", level=logging.WARNING if sys.stderr.isatty() else logging.INFO)
     try:
         app()
     except KeyboardInterrupt:
@@ -361,8 +365,11 @@ def main() -> None:
         log = Settings.from_env().home / "logs" / "echotune-cli.log"
         try:
             log.parent.mkdir(parents=True, exist_ok=True)
-            logging.basicConfig(filename=log, format="%(asctime)s %(levelname)s %(message)s")
-            logging.getLogger("echotune").error("%s\n%s", " ".join(sys.argv), traceback.format_exc())
+            # a logger outside `echotune`, whose handler would show the traceback on the user's terminal
+            crash = logging.getLogger("echotune-crash")
+            crash.addHandler(logging.FileHandler(log))
+            crash.error("%s %s\n%s", datetime.now().isoformat(timespec="seconds"), " ".join(sys.argv),
+                        traceback.format_exc())
             where = f"the details are in {log}"
         except OSError:
             where = "the details could not be logged"

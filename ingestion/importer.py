@@ -11,6 +11,7 @@ the warehouse exactly as it was.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import uuid
@@ -32,6 +33,7 @@ from ingestion.sources import ExportFile, collect_exports
 from warehouse.connection import scratch_path, transaction
 from warehouse.play_key import live_matches_export_sql
 
+log = logging.getLogger("echotune.import")
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes in all)
 CHUNK_BYTES = 512 * 1024 * 1024  # about 0.7M plays staged in memory at a time
 LISTENER_NAME = re.compile(r"[\w][\w .@+-]{0,63}")
@@ -110,9 +112,16 @@ def import_exports(
                 _run(con, report, files, facts, links[0], progress or (lambda *_: None))
                 if then is not None:
                     then(con, report)
+    except ExportFileError as exc:
+        log.warning("import refused: %s %s", exc.path, exc.problem, extra={"import_id": report.import_id})
+        raise
     finally:
         if scratch_root is not None and scratch_root.is_dir() and not any(scratch_root.iterdir()):
             scratch_root.rmdir()
+    totals = report.as_dict()
+    log.info("import finished for %s", ", ".join(listener for listener, _ in batches),
+             extra={"import_id": report.import_id, "files": len(report.files),
+                    **{k: totals[k] for k in ("read", "loaded", "duplicates", "quarantined")}})
     return report
 
 

@@ -5,6 +5,7 @@ import os
 from dagster import Definitions, in_process_executor, load_asset_checks_from_modules, load_assets_from_modules
 
 from assets import checks, evaluation, features, ingestion, models, serving, spotify, warehouse
+from echotune import logs
 from echotune.settings import Settings
 from orchestration.alerts import run_failure_alert, with_freshness
 from orchestration.jobs import (
@@ -20,6 +21,7 @@ from spotify.app import SpotifyApp
 
 settings = Settings.from_env()
 
+logs.configure("dagster")  # the code location's process: its records in the one format, ids included
 defs = with_freshness(Definitions(
     assets=load_assets_from_modules([ingestion, warehouse, features, evaluation, models, serving, spotify]),
     asset_checks=load_asset_checks_from_modules([checks, models, spotify]),
