@@ -33,6 +33,11 @@ def served_bundle() -> ServingBundle | None:
     return _bundle(str(folder), path.stat().st_mtime_ns) if path.exists() else None
 
 
+def gate_verdict() -> dict | None:
+    """The gate's last verdict on a candidate (why, and what to do), read fresh: it is a few bytes."""
+    return ModelRegistry(Settings.from_env().models_dir).verdict()
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def _catalog_labels(version: str, kind: str, _bundle: ServingBundle) -> list[str]:
     tracks = _bundle.tracks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from echotune.settings import Settings
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+PROJECT = Path(__file__).resolve().parent.parent
 app = typer.Typer(
     help="EchoTune: turn Spotify 'Download your data' exports into a validated DuckDB warehouse you can explore.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
@@ -155,8 +157,8 @@ def load_lastfm_command(
 @app.command("sample-data")
 def sample_data_command(
     out_dir: Annotated[Path, typer.Argument(help="Where to write spotify_exports/ and catalog/.")],
-    listeners: int = 3,
-    plays: Annotated[int, typer.Option(help="Plays per listener.")] = 4000,
+    listeners: int = 60,
+    plays: Annotated[int | None, typer.Option(help="Plays per listener. Default: as unequal as real listeners.")] = None,
     seed: int = 7,
 ) -> None:
     """Write realistic sample exports in Spotify's formats (for a demo without real data)."""
@@ -252,7 +254,8 @@ def chat_command(
     listener: Annotated[str, typer.Option("--listener", "-l", help="Whose data the assistant answers about.")],
     message: Annotated[str, typer.Option("--message", "-m", help="What to ask.")],
     db: DbOption = None,
-    session: Annotated[str | None, typer.Option("--session", help="Continue this chat session (ids are printed).")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="Continue this chat session: an id printed after an "
+                                                "answer, or 'last' for this listener's latest.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer, the tool calls with arguments and the rows used.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Use the built-in assistant even when ECHOTUNE_LLM_MODELS is set.")] = False,
 ) -> None:
@@ -273,6 +276,11 @@ def chat_command(
         bot = Assistant(listener, _db(db), OperationalStore.connect(settings.mongodb_uri, settings.home),
                         lambda: ModelRegistry(settings.models_dir).load(),
                         [] if offline else Provider.parse_chain(settings.llm_models), settings.llm_timeout)
+        if session == "last":  # a follow-up from the shell, without copying an id (ids are hex, never 'last')
+            latest = bot.sessions.list(listener)
+            if not latest:
+                raise _fail(f"no chat session of {listener} to continue: ask without --session first", 2)
+            session = latest[0]["session_id"]
         answer = bot.reply(message, session).collect()
     except WarehouseMissing as exc:
         raise _fail(str(exc)) from None
@@ -354,6 +362,10 @@ def main() -> None:
     the traceback kept in a log file for the report."""
     import traceback
 
+    # A shell after `make demo` has no DAGSTER_HOME (the Makefile sets it for its own commands only): the project's
+    # instance is the one the demo's Dagster UI shows, so imports and runs from here land there too.
+    if "DAGSTER_HOME" not in os.environ and (PROJECT / ".dagster_home" / "dagster.yaml").is_file():
+        os.environ["DAGSTER_HOME"] = str(PROJECT / ".dagster_home")
     # On a terminal the progress bars and tables tell the story; elsewhere (cron, CI, a service) every record, as JSON.
     logs.configure("cli", level=logging.WARNING if sys.stderr.isatty() else logging.INFO)
     try:

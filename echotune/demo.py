@@ -38,17 +38,24 @@ def materialize_everything() -> None:
 
     from orchestration.definitions import defs
 
-    with DagsterInstance.get() as instance:
+    # Dagster's console log is kept off the terminal: it prints a stack trace for a gate that blocks, which is a
+    # verdict, not a crash. The run is in the Dagster UI; real errors are printed below.
+    with DagsterInstance.get() as instance, console.status("Materializing every asset (a minute or two)"):
         result = materialize([*defs.assets, *defs.asset_checks], resources=defs.resources, instance=instance,
-                             raise_on_error=False)
+                             raise_on_error=False,
+                             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     gate = next((e for e in result.get_asset_check_evaluations() if e.check_name == "served_model_gate"), None)
     # A blocked gate fails its step by design (recommendations keep the last good model); anything else is an error.
-    failed = [e.step_key for e in result.get_step_failure_events() if "served_model_gate" not in e.step_key]
+    failed = [e for e in result.get_step_failure_events() if "served_model_gate" not in e.step_key]
+    for event in failed:
+        console.print(f"[red]{event.step_key} failed:[/] {event.step_failure_data.error.to_string()}", highlight=False)
     if failed:
-        raise SystemExit(f"Materialization failed in {failed}: see the run in the Dagster UI or the log above.")
+        raise SystemExit(f"Materialization failed in {[e.step_key for e in failed]} (run {result.run_id}).")
     if gate is not None and not gate.passed:
-        console.print(f"[yellow]Model gate blocked the served model: {gate.metadata['reason'].value}. "
-                      "Recommendations were not refreshed.[/]")
+        served = "listeners keep the model served before" if defs.resources["models"].registry().served_version() \
+            else "nothing is served until a model passes, so For you and the chat cannot recommend yet"
+        console.print(f"[yellow]The model gate blocked the new model: {gate.metadata['reason'].value}; {served}.[/] "
+                      f"What to do: {gate.metadata['advice'].value}.", highlight=False)
     failed_checks = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed]
     console.print(f"[green]Materialized {len(defs.assets)} asset definitions.[/] "
                   + (f"[yellow]Checks not passing: {failed_checks}[/]" if failed_checks else "All checks passed."))
@@ -73,7 +80,8 @@ def serve(dagster_port: int, streamlit_port: int) -> None:
         subprocess.Popen([str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(dagster_port)]),
         subprocess.Popen([str(bin_dir / "streamlit"), "run", "dashboard/app.py", "--server.headless", "true",
                           "--server.port", str(streamlit_port), "--server.address", "127.0.0.1",
-                          "--browser.gatherUsageStats", "false"]),
+                          "--browser.gatherUsageStats", "false"],
+                         env={**os.environ, "DAGSTER_GRAPHQL_URL": f"http://127.0.0.1:{dagster_port}/graphql"}),
     ]
     try:
         _wait_for(f"http://127.0.0.1:{dagster_port}/server_info", processes[0])

@@ -1,20 +1,24 @@
-"""Where trained bundles live: a candidate written by training, and the served one listeners get.
+"""Where trained bundles live: a candidate written by training, the served one listeners get, and the gate's last
+verdict on the candidate.
 
 Only the recommendations asset promotes a candidate, and only after the gate passed, so a model that fails the gate
-can be inspected but never reaches listeners. Writes go to a temporary file and are renamed into place.
+can be inspected but never reaches listeners. The verdict (why, and what to do) is kept here for the pages and
+commands that cannot ask Dagster. Writes go to a temporary file and are renamed into place.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:  # unpickling imports it; the chat's stats path never loads a bundle
     from serving.bundle import ServingBundle
 
-CANDIDATE, SERVED = "candidate.pkl", "served.pkl"
+CANDIDATE, SERVED, VERDICT = "candidate.pkl", "served.pkl", "gate.json"
 
 
 class ModelRegistry:
@@ -22,10 +26,13 @@ class ModelRegistry:
         self.folder = Path(folder)
 
     def _write(self, bundle: ServingBundle, name: str) -> Path:
+        return self._replace(name, lambda handle: pickle.dump(bundle, handle, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _replace(self, name: str, dump: Callable[[BinaryIO], object]) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{name}.{os.getpid()}"
         with tmp.open("wb") as handle:
-            pickle.dump(bundle, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            dump(handle)
         os.replace(tmp, self.folder / name)
         return self.folder / name
 
@@ -49,3 +56,12 @@ class ModelRegistry:
     def served_version(self) -> str | None:
         bundle = self.load(SERVED)
         return bundle.version if bundle else None
+
+    def save_verdict(self, passed: bool, reason: str, advice: str) -> None:
+        verdict = {"passed": passed, "reason": reason, "advice": advice}
+        self._replace(VERDICT, lambda handle: handle.write(json.dumps(verdict).encode()))
+
+    def verdict(self) -> dict | None:
+        """The gate's last decision: passed, reason (one line) and advice (what to do), or None before any."""
+        path = self.folder / VERDICT
+        return json.loads(path.read_text()) if path.exists() else None

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import queries as q
 from dashboard.access import pick_listener
 from dashboard.data import ask, connection
-from dashboard.served import catalog_labels, md, not_in_model, playlists, served_bundle, store
+from dashboard.served import catalog_labels, gate_verdict, md, not_in_model, playlists, served_bundle, store
 from serving.requests import (
     Constraints,
     recommend_artists,
@@ -24,8 +24,12 @@ COMPUTED = 20
 st.title("For you")
 bundle = served_bundle()
 if bundle is None:
-    st.info("No model has passed the gate yet. Materialize the recommendations asset in the Dagster UI "
-            "(or run `echotune materialize`); the Models page shows the gate's status.")
+    if (verdict := gate_verdict()) and not verdict["passed"]:  # the gate's own words, commands in `code`
+        st.warning(f"No model is served yet: the model gate blocked it, {verdict['reason']}. "
+                   f"What to do: {verdict['advice']}. The Models page compares every model.")
+    else:
+        st.info("No model has passed the gate yet. Materialize the recommendations asset in the Dagster UI "
+                "(or run `echotune materialize`); the Models page shows the gate's status.")
     st.stop()
 
 feedback = store()
