@@ -105,12 +105,60 @@ def serve(dagster_port: int, streamlit_port: int) -> None:
                 p.kill()
 
 
+# Where Settings looks by default under $ECHOTUNE_HOME: the demo links its data there, so every later shell
+# (`echotune materialize`, `echotune status`, the README's commands) reads what the demo read.
+DEFAULT_FOLDERS = {"ECHOTUNE_EXPORTS_DIR": "exports", "ECHOTUNE_CATALOG_DIR": "catalog",
+                   "ECHOTUNE_LASTFM_DIR": "lastfm_hetrec2011"}
+
+
+def link_data(home: Path, layout: dict[str, Path]) -> None:
+    """Link each default folder under `home` to the data chosen, unless the user keeps a real folder there."""
+    for name, target in layout.items():
+        link = home / DEFAULT_FOLDERS[name]
+        if not target.exists():
+            continue
+        if link.is_symlink():
+            link.unlink()
+        if not link.exists():
+            link.symlink_to(target.resolve(), target_is_directory=True)
+            continue
+        console.print(f"[yellow]{link} is a folder of yours, so later shells read it rather than {target}.[/]",
+                      highlight=False)
+
+
+def first_admin(home: Path) -> None:
+    """An admin account on the first run, its password printed and kept in a file only its owner reads; later runs
+    say where it is. The dashboard asks everyone to sign in once an account exists."""
+    from serving.accounts import Accounts
+    from serving.store import OperationalStore
+
+    accounts = Accounts(OperationalStore.connect(os.environ.get("MONGODB_URI") or None, home))
+    kept = home / "admin-password.txt"
+    if not accounts.exist():
+        password = accounts.add("admin", "admin")
+        with os.fdopen(os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(password + "\n")
+        console.print(f"Dashboard account created: [bold]admin[/], password [bold]{password}[/] (also in {kept}). "
+                      "Add listeners on the Accounts page or with `.venv/bin/echotune accounts add NAME`.",
+                      highlight=False)
+    else:
+        console.print(f"Dashboard accounts: {len(accounts.all())}; the first admin's password is in {kept} "
+                      "(a new one: `.venv/bin/echotune accounts passwd admin`).", highlight=False)
+
+
 def run_demo(data: Path | None, serve_uis: bool, dagster_port: int, streamlit_port: int) -> None:
     home = Path(os.environ.setdefault("ECHOTUNE_HOME", "data"))
-    for name, path in data_layout(data, home).items():
+    home.mkdir(parents=True, exist_ok=True)
+    layout = data_layout(data, home)
+    for name, path in layout.items():
         os.environ[name] = str(path.resolve()) if path.exists() else str(path)
         console.print(f"{name}={os.environ[name]}")
+    link_data(home, layout)
     (home / "landing").mkdir(parents=True, exist_ok=True)
+    if serve_uis:
+        console.print(f"When every asset is materialized (a few minutes on the first run), the Dagster UI will be at "
+                      f"http://127.0.0.1:{dagster_port} and the app at http://127.0.0.1:{streamlit_port}. Ctrl-C stops.")
     materialize_everything()
+    first_admin(home)
     if serve_uis:
         serve(dagster_port, streamlit_port)

@@ -8,6 +8,7 @@ The first test is one run of the demo's own data and materialize steps (no UIs):
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -43,13 +44,18 @@ def _fresh_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_demo_without_shared_data_serves_the_sample_listeners(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture) -> None:
     home = _fresh_clone(tmp_path, monkeypatch)
-    data = demo.data_layout(None, home)  # generates the samples, as `make demo` does
-    for name, path in data.items():
-        monkeypatch.setenv(name, str(path))
-    load_defs()  # the resources read the settings just set
-    demo.materialize_everything()
+    monkeypatch.setattr(demo, "materialize_everything", _with_fresh_defs(demo.materialize_everything))
+    demo.run_demo(None, serve_uis=False, dagster_port=3000, streamlit_port=8501)  # `make demo` but the UIs
     terminal = capsys.readouterr()
     assert "Traceback" not in terminal.out + terminal.err and "blocked" not in terminal.out
+    data = {name: Path(os.environ[name]) for name in demo.DEFAULT_FOLDERS}
+    # later shells read the same data through the default folders, and an admin account was made and shown once
+    assert data["ECHOTUNE_EXPORTS_DIR"].is_dir() and data["ECHOTUNE_CATALOG_DIR"].is_dir()
+    for name, folder in demo.DEFAULT_FOLDERS.items():
+        assert (home / folder).resolve() == data[name].resolve() or not data[name].exists()  # samples: no HetRec
+    kept = home / "admin-password.txt"
+    password = kept.read_text().strip()
+    assert kept.stat().st_mode & 0o777 == 0o600 and f"password {password}" in " ".join(terminal.out.split())
 
     registry = ModelRegistry(home / "models")
     verdict = registry.verdict()
@@ -71,9 +77,21 @@ def test_demo_without_shared_data_serves_the_sample_listeners(tmp_path: Path, mo
     assert [c["name"] for c in reply["tool_calls"]] == ["recommend_tracks"] and "not played" in reply["answer"]
 
     at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.button[0].label == "Sign in"  # the demo's admin exists: nobody gets in without signing in
+    at.text_input(key="sign_in_name").input("admin")
+    at.text_input(key="sign_in_password").input(password)
+    at.button[0].click().run()
     at.switch_page("app_pages/for_you.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(m.value.startswith("**1. ") for m in at.markdown)
+
+
+def _with_fresh_defs(materialize):
+    """The resources read the settings when the definitions load: reload them once run_demo has set the folders."""
+    def run() -> None:
+        load_defs()
+        materialize()
+    return run
 
 
 def test_for_you_says_why_the_gate_blocked_and_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
