@@ -4,13 +4,14 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.automation import WHEN_MISSING
-from orchestration.resources import WarehouseResource
+from orchestration.resources import ModelsResource, WarehouseResource
 
 GROUP = "evaluation"
 
 
 @asset(group_name=GROUP, automation_condition=WHEN_MISSING, deps=["lastfm_user_artists", "lastfm_artists", "user_item_matrix", "track_features"])
-def model_evaluation(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def model_evaluation(context: AssetExecutionContext, warehouse: WarehouseResource,
+                     models: ModelsResource) -> MaterializeResult:
     """Every model scored on held-out data beside popularity and an untuned EASE reference: HetRec with a random
     per-user 80/20 split (hyper-parameters tuned on a validation split carved from its training side), and the
     Spotify listeners with a temporal split (their last 20% of listening time). Results are appended per run to
@@ -22,13 +23,15 @@ def model_evaluation(context: AssetExecutionContext, warehouse: WarehouseResourc
     from models.evaluation import QUALITY_RATIO, REFERENCE, SERVED, evaluate
     from models.history import record_run
     from models.splits import random_per_user
+    from models.tuning import SERVED_DEFAULTS
 
     results = {}
     with warehouse.reader() as con:
         data = hetrec(con)
         if data.matrix.nnz:
             train, test = random_per_user(data.matrix)
-            results["hetrec"] = evaluate(train, test, artist_content_model(con, data.items), progress=context.log.info)
+            results["hetrec"] = evaluate(train, test, artist_content_model(con, data.items),
+                                         params=None if models.tune else dict(SERVED_DEFAULTS), progress=context.log.info)
         train, test, listeners, items = listener_temporal_split(con)
         if len(listeners) and test.nnz:
             params = results["hetrec"].params if "hetrec" in results else None

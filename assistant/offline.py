@@ -50,6 +50,7 @@ HELP = ("I can answer questions about your listening (“what did I play most la
         "(“something upbeat for a run, nothing I've heard”, “chill jazz from the 90s”, “songs like Radiohead”), "
         "follow up on a list (“more like the second one”, “why this one?”) and keep playlists (“make that a playlist "
         "called Run”, “add the third one to Run”, “move 3 to the top of Run”, “export Run as m3u”).")
+NOT_UNDERSTOOD = "I'm not sure what you're asking"  # how an answer to a message nothing matched starts
 
 
 @dataclass
@@ -161,7 +162,7 @@ def parse(text: str, ctx: ParseContext) -> Plan:
             return plan
     unplaced = [w for w in dict.fromkeys(words_of(t)) if w not in ORDINARY and len(w) > 2 and not w.isdigit()][:6]
     said = f" (I could not place “{'”, “'.join(unplaced)}”)" if unplaced else ""
-    return Plan(reply=f"I'm not sure what you're asking{said}: I see only your own listening history, not charts, "
+    return Plan(reply=f"{NOT_UNDERSTOOD}{said}: I see only your own listening history, not charts, "
                       "lyrics, concerts or other people's listening. " + HELP)
 
 

@@ -24,6 +24,8 @@ pages = [
       if account.is_admin or account.listener else []),
     st.Page("app_pages/connect_spotify.py", title="Connect Spotify", icon=":material/link:",
             url_path="connect-spotify"),
+    *([st.Page("app_pages/monitoring.py", title="Monitoring", icon=":material/monitor_heart:", url_path="monitoring")]
+      if account.sees_everyone else []),
     *([st.Page("app_pages/accounts.py", title="Accounts", icon=":material/group:", url_path="accounts")]
       if account.is_admin and account is not access.OPEN else []),
 ]

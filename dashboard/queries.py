@@ -277,3 +277,74 @@ def imported_playlist_tracks(con: duckdb.DuckDBPyConnection, playlist_id: str) -
                              THEN substr(uri, 15) END AS track_id
                       FROM playlist_items WHERE playlist_id = ? AND item_type = 'track' ORDER BY position""",
               [playlist_id])
+
+
+def import_history(con: duckdb.DuckDBPyConnection, each_up_to: int = 40) -> pd.DataFrame:
+    """Rows read per import, what became of them and the share quarantined: each import while there are at most
+    `each_up_to`, per day beyond that (a connected Spotify account adds an import every poll)."""
+    return df(con, f"""
+        WITH grain AS (SELECT count(*) <= {int(each_up_to)} AS each FROM imports),
+        bucketed AS (SELECT *, CASE WHEN each THEN import_id ELSE strftime(imported_at, '%Y-%m-%d') END AS bucket
+                     FROM imports, grain)
+        SELECT min(imported_at) AS period,
+               -- imports a second apart stay apart: each is named by its time and the end of its id
+               CASE WHEN any_value(each) THEN strftime(period, '%d %b %H:%M:%S') || ' · ' || right(bucket, 6)
+                    ELSE strftime(period, '%d %b %Y') END AS label,
+               count(*) AS imports,
+               array_to_string(list_sort(list_distinct(flatten(list(listeners)))), ', ') AS listeners,
+               sum(read) AS read, sum(loaded) AS loaded, sum(duplicates) AS duplicates,
+               sum(quarantined) AS quarantined, sum(superseded) AS superseded,
+               sum(quarantined) / nullif(sum(read), 0) AS quarantine_share
+        FROM bucketed GROUP BY bucket ORDER BY period""")
+
+
+def served_outcomes(con: duckdb.DuckDBPyConnection, feedback: pd.DataFrame) -> pd.DataFrame:
+    """What became of served recommendations, per model version (rows whose listener is NULL) and per listener in it.
+
+    An item counts for a version while that version's list was the listener's: from when it served the item until a
+    later version served them. Played: a play of it (a track, or any track by an artist) started in that time, at
+    least 30 s long and not marked skipped; skipped: one marked skipped or shorter. Liked, disliked (dislike or
+    never): `feedback` events (store_reports.feedback_events) given in that time. Until a listener's new listening
+    arrives, nothing can have been played: `listeners_listening` says for how many it has."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'served_history'").fetchone()[0]:
+        return pd.DataFrame()  # a snapshot from before served recommendations were recorded
+    con.register("feedback_given", feedback)
+    try:
+        return df(con, """
+        WITH versions AS (
+          SELECT listener, model_version, min(served_at) AS version_served_at FROM served_history GROUP BY ALL),
+        windows AS (
+          SELECT *, lead(version_served_at) OVER (PARTITION BY listener ORDER BY version_served_at) AS replaced_at
+          FROM versions),
+        items AS (SELECT h.*, w.replaced_at FROM served_history h JOIN windows w USING (listener, model_version)),
+        recent AS (SELECT * FROM plays WHERE started_at >= (SELECT min(served_at) FROM served_history)),
+        listened AS (
+          SELECT i.model_version, i.listener, i.item_type, i.item_id,
+                 bool_or(p.ms_played >= 30000 AND p.skipped IS NOT TRUE) AS played,
+                 bool_or(p.skipped OR p.ms_played < 30000) AS skipped
+          FROM items i JOIN recent p ON p.listener = i.listener AND p.started_at >= i.served_at
+               AND (i.replaced_at IS NULL OR p.started_at < i.replaced_at)
+          WHERE CASE i.item_type WHEN 'track' THEN coalesce(p.track_id = i.item_id,
+                     lower(p.artist_name) = lower(i.artist_name) AND lower(p.track_name) = lower(i.track_name))
+                ELSE lower(p.artist_name) = i.item_id END
+          GROUP BY ALL),
+        opinions AS (
+          SELECT i.model_version, i.listener, i.item_type, i.item_id, bool_or(f.kind = 'like') AS liked,
+                 bool_or(f.kind IN ('dislike', 'never')) AS disliked
+          FROM items i JOIN feedback_given f ON f.listener = i.listener AND f.item_type = i.item_type
+               AND f.item_id = i.item_id AND f.at >= i.served_at AND (i.replaced_at IS NULL OR f.at < i.replaced_at)
+          GROUP BY ALL),
+        listening AS (
+          SELECT DISTINCT w.model_version, w.listener FROM windows w JOIN recent p ON p.listener = w.listener
+               AND p.started_at >= w.version_served_at AND (w.replaced_at IS NULL OR p.started_at < w.replaced_at))
+        SELECT i.model_version, i.listener, left(i.model_version, 8) AS version, min(i.served_at) AS first_served,
+               count(DISTINCT i.listener) AS listeners, count(DISTINCT n.listener) AS listeners_listening,
+               count(*) AS items_served, count(*) FILTER (l.played) AS played, count(*) FILTER (l.skipped) AS skipped,
+               count(*) FILTER (o.liked) AS liked, count(*) FILTER (o.disliked) AS disliked
+        FROM items i LEFT JOIN listened l USING (model_version, listener, item_type, item_id)
+        LEFT JOIN opinions o USING (model_version, listener, item_type, item_id)
+        LEFT JOIN listening n USING (model_version, listener)
+        GROUP BY GROUPING SETS ((i.model_version), (i.model_version, i.listener))
+        ORDER BY first_served DESC, i.listener NULLS FIRST""")
+    finally:
+        con.unregister("feedback_given")

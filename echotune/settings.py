@@ -16,9 +16,11 @@
 | ECHOTUNE_LLM_MODELS | chat providers tried in order, comma-separated litellm model names, each optionally `@api_base`; unset: the offline assistant only | unset |
 | ECHOTUNE_LLM_TIMEOUT | seconds before a chat provider counts as failed and the next one answers | 30 |
 | ECHOTUNE_RETRAIN_CRON | when the refresh_models schedule retrains (cron, UTC), once an operator turns it on | 0 4 * * * |
+| ECHOTUNE_TUNE | 0: model_evaluation scores the models with the last full tuning's values instead of searching (minutes less on HetRec; the test suite's run on the shared data) | 1 |
 | ECHOTUNE_STALE_DAYS | a freshness check warns when recommendations or Explore's tables are older than this | 7 |
 | ECHOTUNE_ALERT_WEBHOOK | failed runs are posted here as JSON `{"text": ...}` (Slack, ntfy, Discord...) | unset |
 | ECHOTUNE_REQUIRE_ACCOUNTS | 1: the dashboard shows nothing until someone signs in, even before the first account exists (set in docker-compose.yml) | unset: open until the first account is added |
+| DAGSTER_GRAPHQL_URL | the Dagster webserver's GraphQL API, which the Monitoring page reads | http://127.0.0.1:3000/graphql |
 | MONGODB_URI | MongoDB for feedback and served recommendations; unset: embedded montydb in $ECHOTUNE_HOME/operational | unset |
 """
 
@@ -52,10 +54,15 @@ class Settings:
     llm_timeout: float = 30.0
     retrain_cron: str = "0 4 * * *"
     stale_days: int = 7
+    tune: bool = True
 
     @staticmethod
     def alert_webhook() -> str | None:
         return os.environ.get("ECHOTUNE_ALERT_WEBHOOK") or None
+
+    @staticmethod
+    def dagster_graphql_url() -> str:
+        return os.environ.get("DAGSTER_GRAPHQL_URL") or "http://127.0.0.1:3000/graphql"
 
     @staticmethod
     def require_accounts() -> bool:
@@ -81,4 +88,5 @@ class Settings:
             llm_timeout=float(os.environ.get("ECHOTUNE_LLM_TIMEOUT", "30")),
             retrain_cron=os.environ.get("ECHOTUNE_RETRAIN_CRON") or "0 4 * * *",
             stale_days=int(os.environ.get("ECHOTUNE_STALE_DAYS", "7")),
+            tune=os.environ.get("ECHOTUNE_TUNE", "1").strip().lower() not in ("0", "false", "no"),
         )

@@ -40,7 +40,7 @@ defs = with_freshness(Definitions(
             catalog_dir=str(settings.catalog_dir), lastfm_dir=str(settings.lastfm_dir),
             session_gap_minutes=settings.session_gap_minutes),
         "models": ModelsResource(models_dir=str(settings.models_dir), play_rule=settings.play_rule,
-                                 gate_ratio=settings.gate_ratio),
+                                 gate_ratio=settings.gate_ratio, tune=settings.tune),
         "operational": OperationalStoreResource(home=str(settings.home), mongodb_uri=settings.mongodb_uri),
     },
 ), settings.stale_days)

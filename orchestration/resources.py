@@ -52,6 +52,7 @@ class ModelsResource(ConfigurableResource):
     models_dir: str
     play_rule: str = "30s"
     gate_ratio: float = 2.0
+    tune: bool = True  # False: evaluate with the last full tuning's values (SERVED_DEFAULTS) instead of searching
 
     def registry(self) -> "ModelRegistry":
         from serving.registry import ModelRegistry

@@ -109,24 +109,27 @@ def load_defs():
     return importlib.reload(module).defs
 
 
-def run_assets(defs, groups=None, run_config=None):
+def run_assets(defs, groups=None, run_config=None, instance=None):
     from dagster import AssetSelection, DagsterInstance, materialize
 
     selection = AssetSelection.groups(*groups) if groups else AssetSelection.all()
     return materialize([*defs.assets, *defs.asset_checks], resources=defs.resources, selection=selection,
-                       instance=DagsterInstance.ephemeral(), raise_on_error=False, run_config=run_config)
+                       instance=instance or DagsterInstance.ephemeral(), raise_on_error=False, run_config=run_config)
 
 
 @pytest.fixture(scope="session")
 def shared_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
-    """Every asset materialized on the shared data (about 3 minutes), once per session: (home, env, result).
+    """Every asset materialized on the shared data (about a minute), once per session: (home, env, result).
 
     The model tests and the chat evaluation both read it; tests that run again set `env` themselves."""
     home = tmp_path_factory.mktemp("shared_home")
     env = {"ECHOTUNE_HOME": str(home), "ECHOTUNE_DB": str(home / "wh.duckdb"),
            "ECHOTUNE_EXPORTS_DIR": str(shared_data / "spotify_exports"), "ECHOTUNE_LANDING_DIR": str(home / "landing"),
            "ECHOTUNE_CATALOG_DIR": str(shared_data / "catalog"),
-           "ECHOTUNE_LASTFM_DIR": str(shared_data / "lastfm_hetrec2011"), "ECHOTUNE_GATE_RATIO": "2"}
+           "ECHOTUNE_LASTFM_DIR": str(shared_data / "lastfm_hetrec2011"), "ECHOTUNE_GATE_RATIO": "2",
+           # the last full tuning's values instead of the search, which is most of this run's time; the search
+           # itself runs in every fixture run (tests/fixtures' HetRec cut), and in `make demo` on this same data
+           "ECHOTUNE_TUNE": "0"}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
@@ -136,18 +139,24 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
 
 @pytest.fixture(scope="session")
 def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home with every asset materialized on the fixtures and the candidate model promoted by hand.
+    """A home with every asset materialized on the fixtures and the candidate model promoted by hand; the run (which
+    fails: the gate blocks) is in the Dagster instance at home/dagster.
 
     Fixture runs set an unreachable gate (FIXTURE_GATE_RATIO; tests/test_recommend_flow.py shows it blocking), so
     the pages under test get their model this way; on real data the recommendations asset promotes it.
     """
+    from dagster import DagsterInstance
+
     from serving.registry import ModelRegistry
 
     home = tmp_path_factory.mktemp("served_home")
     with pytest.MonkeyPatch.context() as patch:
         for key, value in fixture_env(home).items():
             patch.setenv(key, value)
-        run_assets(load_defs())
+        # recorded in a Dagster instance kept in the home, which tests/test_monitoring.py serves to its webserver
+        (home / "dagster").mkdir()
+        (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        run_assets(load_defs(), instance=DagsterInstance.from_config(str(home / "dagster")))
     ModelRegistry(home / "models").promote()
     return home
 

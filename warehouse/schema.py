@@ -175,9 +175,19 @@ CREATE TABLE IF NOT EXISTS model_runs (
     tuned_params VARCHAR NOT NULL, trials VARCHAR NOT NULL
 )"""
 
+# Appended by the recommendations asset: what each model version served to whom and since when (the recommendations
+# table holds only the latest), so later plays and feedback can be traced back to the version that served the item.
+SERVED_HISTORY = """
+CREATE TABLE IF NOT EXISTS served_history (
+    model_version VARCHAR NOT NULL, listener VARCHAR NOT NULL, item_type VARCHAR NOT NULL, item_id VARCHAR NOT NULL,
+    track_name VARCHAR, artist_name VARCHAR, rank INTEGER NOT NULL,
+    served_at TIMESTAMP NOT NULL,  -- UTC, the first time this version served the item to this listener
+    PRIMARY KEY (model_version, listener, item_type, item_id)
+)"""
+
 STORED_TABLES = [PLAYS, QUARANTINE, IMPORTS, IMPORT_RUNS, LIBRARY_ITEMS, PLAYLISTS, PLAYLIST_ITEMS, CATALOG_TRACKS, CATALOG_ARTISTS, *LASTFM,
                  SPOTIFY_TOP_ITEMS,
-                 MODEL_EVALUATIONS, MODEL_RUNS]
+                 MODEL_EVALUATIONS, MODEL_RUNS, SERVED_HISTORY]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
