@@ -69,7 +69,8 @@ def passwd_command(name: str, password_stdin: PasswordOption = False) -> None:
 
 
 @accounts_app.command("role")
-def role_command(name: str, role: RoleOption, listener: ListenerOption = None) -> None:
+def role_command(name: str, role: Annotated[str, typer.Argument(help=f"One of: {', '.join(ROLES)}.")],
+                 listener: ListenerOption = None) -> None:
     """Change NAME's role (and whose listening it sees)."""
     with _accounts() as accounts:
         accounts.set_role(name, role, listener)
