@@ -81,7 +81,7 @@ class Assistant:
                  load_bundle: Callable[[], ServingBundle | None] = lambda: None,
                  providers: list[llm.Provider] = (), timeout: float = 30.0, today: date | None = None) -> None:
         self.listener = listener
-        self.scope = ListenerScope.open(db_path, listener)
+        self.scope = ListenerScope.open(db_path, listener, store.time_zone(listener))
         self.store = store
         self.sessions = ChatSessions(store)
         self.load_bundle = load_bundle

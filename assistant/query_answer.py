@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime
 
-from assistant.question import DEVICES, ListeningQuery, period_label, split_period
+from assistant.question import COUNTRIES, DEVICES, ListeningQuery, period_label, split_period
 
 PLURAL = {"artist": "artists", "track": "tracks", "album": "albums", "show": "podcasts", "episode": "episodes",
           "audiobook": "audiobooks", "genre": "genres",
@@ -20,8 +20,12 @@ MEASURE_WORDS = {"plays": "plays", "hours": "hours", "minutes": "minutes", "dist
                  "share": "share",
                  "first_play": "first play", "last_play": "last play"}
 
+# a country code as listeners say it: the first name COUNTRIES gives it ("IN" -> India)
+COUNTRY_NAMES = {code: name.title() if len(name) > 3 else name.upper() for name, code in reversed(COUNTRIES.items())}
 
-def scope_words(q: ListeningQuery) -> str:
+
+def scope_words(q: ListeningQuery, zone: str = "UTC") -> str:
+    """`zone` names the listener's time zone, which hours and days are in."""
     """The filters as a phrase: 'music by Drake on your phone, skipped plays, in 2023'."""
     parts = []
     if q.content_type or q.music_only:
@@ -32,6 +36,10 @@ def scope_words(q: ListeningQuery) -> str:
         parts.append("by " + " and ".join(q.artists))
     if q.exclude_artists:
         parts.append("leaving out " + " and ".join(q.exclude_artists))
+    if (q.exclude_content_types or q.exclude_countries) and not (q.content_type or q.music_only):
+        parts.insert(0, "all your listening")
+    if q.exclude_content_types:
+        parts.append("leaving out " + " and ".join(CONTENT.get(k, k) for k in q.exclude_content_types))
     if q.albums:
         parts.append("from the album " + " and ".join(q.albums))
     if q.shows:
@@ -42,6 +50,8 @@ def scope_words(q: ListeningQuery) -> str:
         parts.append("on " + "/".join(q.platforms))
     if q.countries:
         parts.append("in " + "/".join(q.countries))
+    if q.exclude_countries:
+        parts.append("outside " + "/".join(COUNTRY_NAMES.get(c, c) for c in q.exclude_countries))
     if q.offline is not None:
         parts.append("offline" if q.offline else "online")
     if q.skipped is not None:
@@ -51,7 +61,7 @@ def scope_words(q: ListeningQuery) -> str:
     if q.weekdays:
         parts.append("on " + ("weekends" if q.weekdays == ["Saturday", "Sunday"] else ", ".join(q.weekdays)))
     if q.hours_of_day:
-        parts.append("at " + ", ".join(f"{h:02d}:00" for h in q.hours_of_day) + " UTC")
+        parts.append("at " + ", ".join(f"{h:02d}:00" for h in q.hours_of_day) + f" {zone}")
     if q.min_plays is not None or q.max_plays is not None:
         low, high = q.min_plays, q.max_plays
         parts.append("played " + (f"exactly {low:,} times" if low is not None and low == high else
@@ -65,7 +75,7 @@ def scope_words(q: ListeningQuery) -> str:
     return where + ("" if when == "all your listening" else f", {when}")
 
 
-def amount(measure: str, value) -> str:
+def amount(measure: str, value, zone: str = "UTC") -> str:
     if value is None:
         return "nothing"
     if measure == "hours":
@@ -80,17 +90,17 @@ def amount(measure: str, value) -> str:
                    "active_days"):
         return f"{value:,} {MEASURE_WORDS[measure]}"
     if isinstance(value, datetime | date):
-        return when(value)
+        return when(value, zone)
     return f"{value:,} play" + ("" if value == 1 else "s")
 
 
-def when(value) -> str:
+def when(value, zone: str = "UTC") -> str:
     if isinstance(value, datetime):
-        return f"{value:%-d %B %Y at %H:%M} UTC"
+        return f"{value:%-d %B %Y at %H:%M} {zone}"
     return f"{value:%-d %B %Y}" if isinstance(value, date) else str(value)
 
 
-def name_of(group: str | None, row: dict) -> str:
+def name_of(group: str | None, row: dict, zone: str = "UTC") -> str:
     name = row["name"]
     if group == "track" and row.get("artist"):
         return f"{name} — {row['artist']}"
@@ -99,9 +109,9 @@ def name_of(group: str | None, row: dict) -> str:
     if group == "month" and isinstance(name, str) and len(name) == 7:
         return f"{calendar.month_name[int(name[5:])]} {name[:4]}"
     if group == "hour":
-        return f"{name:02d}:00–{(name + 1) % 24:02d}:00 UTC"
+        return f"{name:02d}:00–{(name + 1) % 24:02d}:00 {zone}"
     if group == "day":
-        return when(name)
+        return when(name, zone)
     if group == "content_type":
         return CONTENT.get(name, name)
     return str(name)
@@ -118,8 +128,9 @@ def compared_name(q: ListeningQuery, label: str) -> str:
     return label
 
 
-def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
-    subject = scope_words(q)
+def render(q: ListeningQuery, shape: str, rows: list[dict], zone: str = "UTC") -> str:
+    """The answer in words; times and hours are in `zone`, the listener's time zone, and say so."""
+    subject = scope_words(q, zone)
     if shape in ("streak", "gap"):
         row = rows[0] if rows else None
         if not row:
@@ -135,7 +146,7 @@ def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
         what = row.get("track_name") or row.get("episode_name") or row.get("audiobook_title") or "something"
         by = row.get("artist_name") or row.get("show_name") or ""
         word = "first" if q.measure == "first_play" else "last"
-        return f"Your {word} play of {subject} was {what}" + (f" — {by}" if by else "") + f", on {when(row['ts'])}."
+        return f"Your {word} play of {subject} was {what}" + (f" — {by}" if by else "") + f", on {when(row['ts'], zone)}."
     if shape == "value":
         row = rows[0] if rows else {}
         value = row.get("value")
@@ -154,13 +165,13 @@ def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
             return f"Of your plays, {value:.1%} were {subject} ({row['part']:,} of {row['whole']:,} plays)."
         if not row.get("plays"):
             return f"You have no plays of {subject}: nothing matched, so the answer is 0."
-        return f"{_measure_title(q)} of {subject}: {amount(q.measure, value)}."
+        return f"{_measure_title(q)} of {subject}: {amount(q.measure, value, zone)}."
     # rows
     if q.compare_by:
         got = {r["name"]: r for r in rows}
         sides = [(label, got.get(label, {}).get("value") or 0) for label in q.compare]
         sides.sort(key=lambda s: -s[1])
-        shown = [f"{compared_name(q, label)} ({amount(q.measure, value)})" for label, value in sides]
+        shown = [f"{compared_name(q, label)} ({amount(q.measure, value, zone)})" for label, value in sides]
         if len(sides) == 2 and sides[0][1] == sides[1][1]:
             return f"By {MEASURE_WORDS[q.measure]} ({subject}), it is a tie: " + " and ".join(shown) + "."
         return f"By {MEASURE_WORDS[q.measure]} ({subject}), more {shown[0]} than {', '.join(shown[1:])}."
@@ -173,11 +184,11 @@ def render(q: ListeningQuery, shape: str, rows: list[dict]) -> str:
         single = plural[:-1] if plural.endswith("s") and q.group_by not in ("country",) else q.group_by
         single = {"countries": "country", "hours of the day": "hour", "kinds of listening": "kind"}.get(plural, single)
         top = "quietest" if q.order == "asc" else "top"
-        return (f"Your {top} {single} by {by} ({subject}): {name_of(q.group_by, row)}, with "
-                f"{amount(q.measure, row['value'])}.")
+        return (f"Your {top} {single} by {by} ({subject}): {name_of(q.group_by, row, zone)}, with "
+                f"{amount(q.measure, row['value'], zone)}.")
     order = "in order" if q.order == "chronological" else f"by {by}, fewest first" if q.order == "asc" else f"by {by}"
     top = f"top {len(rows)} " if q.order != "chronological" and q.limit else ""
-    lines = [f"{i}. {name_of(q.group_by, r)}: {amount(q.measure, r['value'])}" for i, r in enumerate(rows, 1)]
+    lines = [f"{i}. {name_of(q.group_by, r, zone)}: {amount(q.measure, r['value'], zone)}" for i, r in enumerate(rows, 1)]
     return f"Your {top}{plural} {order} ({subject}):\n\n" + "\n".join(lines) + "\n"
 
 

@@ -81,6 +81,8 @@ def _names_where(q: ListeningQuery, ps: _Params) -> list[str]:
             where.append(f"lower({column}) IN ({lowered})")
     if q.exclude_artists:
         where.append(f"lower(coalesce(p.artist_name, '')) NOT IN ({ps.bind_all(v.lower() for v in q.exclude_artists)})")
+    if q.exclude_content_types:
+        where.append(f"p.content_type NOT IN ({ps.bind_all(q.exclude_content_types)})")
     if q.content_type:
         where.append(f"p.content_type = {ps.bind(q.content_type)}")
     elif q.music_only:
@@ -117,6 +119,8 @@ def _how_where(q: ListeningQuery, ps: _Params) -> list[str]:
         where.append(f"p.platform IN ({ps.bind_all(q.platforms)})")
     if q.countries:
         where.append(f"p.conn_country IN ({ps.bind_all(q.countries)})")
+    if q.exclude_countries:  # plays with no country recorded are not from the country left out
+        where.append(f"coalesce(p.conn_country, '') NOT IN ({ps.bind_all(q.exclude_countries)})")
     if q.offline is not None:
         where.append("p.offline" if q.offline else "NOT coalesce(p.offline, false)")
     return where

@@ -55,6 +55,8 @@ class ListeningQuery:
     shows: list[str] = field(default_factory=list)
     genres: list[str] = field(default_factory=list)
     exclude_artists: list[str] = field(default_factory=list)  # "leave out Drake", "apart from Taylor Swift"
+    exclude_content_types: list[str] = field(default_factory=list)  # "not counting podcasts"
+    exclude_countries: list[str] = field(default_factory=list)  # "leaving out india"
     content_type: str | None = None
     start: date | None = None
     end: date | None = None
@@ -102,7 +104,7 @@ class ListeningQuery:
         """Whether rows are limited to music: said so, or implied by the grouping or a music filter."""
         if self.content_type:
             return self.content_type == "music"
-        if self.compare_by == "content_type" or self.measure == "share":
+        if self.compare_by == "content_type" or self.measure == "share" or self.exclude_content_types:
             return False
         return (self.group_by in MUSIC_GROUPS or bool(self.artists or self.tracks or self.albums or self.genres
                                                       or self.exclude_artists)

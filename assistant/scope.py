@@ -9,6 +9,8 @@ Two connections, both holding only this listener's rows and the public catalog:
   it is written (a CTE named like a system view, a table function, a qualified name), can reach another listener's
   listening or the snapshot's file: they are not in that database. `run_select` adds a second wall (one SELECT over
   these tables, see `check_select`).
+Hours, weekdays and days are the listener's own: `plays` (and the daily and hourly tables made from it) holds ts and
+started_at as wall-clock time in their time zone (their choice, else the guess from their plays), named in answers.
 On both, memory, threads and spilling are capped and file access and configuration locked, and every query has a
 row limit and a time limit.
 """
@@ -24,8 +26,9 @@ from pathlib import Path
 import duckdb
 
 from warehouse.connection import WarehouseMissing, current_snapshot
-from warehouse.derived import FEATURES, MUSIC, TRACK_KEY
+from warehouse.derived import DAILY_LISTENING, FEATURES, HOURLY_LISTENING, MUSIC, TRACK_KEY
 from warehouse.literals import literal, statements
+from warehouse.time_zone import UTC_NAME, ZoneGuess, checked_zone, describe, guess_zones, local_time_sql
 
 # `tracks` and `artists` hold only what this listener played: the names as their own latest play spells them, their
 # own counts, and what the public catalog says about the item. Whatever came from other listeners' data (their
@@ -98,9 +101,10 @@ class Freshness:
     first_play: datetime | None
     last_play: datetime | None
     published: datetime | None  # when the snapshot these answers read was published
+    zone: str = UTC_NAME  # the time zone first_play and last_play are in
 
     def describe(self) -> str:
-        listening = (f"your listening up to {self.last_play:%-d %B %Y %H:%M} UTC" if self.last_play
+        listening = (f"your listening up to {self.last_play:%-d %B %Y %H:%M} {self.zone}" if self.last_play
                      else "no listening imported for you yet")
         return listening + (f"; warehouse published {self.published:%-d %B %Y %H:%M} UTC" if self.published else "")
 
@@ -112,7 +116,8 @@ def published_at(snapshot: Path) -> datetime | None:
 
 
 class ListenerScope:
-    def __init__(self, snapshot: Path, listener: str) -> None:
+    def __init__(self, snapshot: Path, listener: str, zone: str | None = None) -> None:
+        """`zone`: the listener's chosen time zone; None guesses it from their plays (see `zone_guess`)."""
         self.listener = listener
         self.snapshot = snapshot
         self._literal = "'" + listener.replace("'", "''") + "'"
@@ -122,18 +127,33 @@ class ListenerScope:
         try:
             self._attach(self.con)
             self.views = []
-            for name, sql in TABLES.items():
-                try:
-                    self.con.execute(f"CREATE VIEW {name} AS {sql.replace('{listener}', self._literal)}")
-                    self.views.append(name)
-                except duckdb.CatalogException:
-                    pass  # a table not built yet (no model trained, no catalog loaded): the view is simply absent
+            self.tables = dict(TABLES)
+            self._create_views()
+            self.zone_guess = None if zone else guess_zones(self.con, listener).get(listener, ZoneGuess(UTC_NAME, ""))
+            self.zone = checked_zone(zone or self.zone_guess.zone)
+            if self.zone != UTC_NAME:
+                self.tables |= local_tables(listener, self.zone)
+                self._create_views()
             _lock(self.con, CURATED_MEMORY)
         except BaseException:
             self.con.close()
             raise
         first, last = self.con.execute("SELECT min(ts), max(ts) FROM plays").fetchone()
-        self.freshness = Freshness(first, last, published_at(snapshot))
+        self.freshness = Freshness(first, last, published_at(snapshot), self.zone)
+
+    @property
+    def zone_words(self) -> str:
+        """The zone as answers name it: 'Europe/Istanbul (UTC+3)'."""
+        return describe(self.zone)
+
+    def _create_views(self) -> None:
+        self.views = []
+        for name, sql in self.tables.items():
+            try:
+                self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql.replace('{listener}', self._literal)}")
+                self.views.append(name)
+            except duckdb.CatalogException:
+                pass  # a table not built yet (no model trained, no catalog loaded): the view is simply absent
 
     def _attach(self, con: duckdb.DuckDBPyConnection) -> None:
         path = self.snapshot.as_posix().replace("'", "''")  # ATTACH takes no parameters
@@ -155,7 +175,7 @@ class ListenerScope:
                 try:
                     self._attach(con)
                     for name in self.views:
-                        con.execute(f"CREATE TABLE {name} AS {TABLES[name].replace('{listener}', self._literal)}")
+                        con.execute(f"CREATE TABLE {name} AS {self.tables[name].replace('{listener}', self._literal)}")
                     con.execute("DETACH wh")
                     held = con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()[0]
                     _lock(con, held + QUERY_MEMORY_BYTES)
@@ -170,11 +190,11 @@ class ListenerScope:
             return self._isolated
 
     @classmethod
-    def open(cls, db_path: Path, listener: str) -> ListenerScope:
+    def open(cls, db_path: Path, listener: str, zone: str | None = None) -> ListenerScope:
         snapshot = current_snapshot(db_path)
         if snapshot is None:
             raise WarehouseMissing(f"No warehouse at {db_path} yet: import an export first (`echotune import`).")
-        return cls(snapshot, listener)
+        return cls(snapshot, listener, zone)
 
     def query(self, sql: str, params: list | None = None, limit: int = MAX_ROWS,
               con: duckdb.DuckDBPyConnection | None = None) -> tuple[list[str], list[tuple]]:
@@ -214,6 +234,16 @@ class ListenerScope:
         self.con.close()
         if self._isolated is not None:
             self._isolated.close()
+
+
+def local_tables(listener: str, zone: str) -> dict[str, str]:
+    """The tables whose times a listener reads in their own zone, as SELECTs like TABLES'; `plays` first, since the
+    others are made from it."""
+    local = {column: local_time_sql(column, ((listener, zone),)) for column in ("ts", "started_at")}
+    return {"plays": f"SELECT * REPLACE ({local['ts']} AS ts, {local['started_at']} AS started_at) "
+                     "FROM wh.plays WHERE listener = {listener}",
+            "daily_listening": DAILY_LISTENING.format(plays="plays"),
+            "hourly_listening": HOURLY_LISTENING.format(plays="plays")}
 
 
 def _connect() -> duckdb.DuckDBPyConnection:

@@ -371,6 +371,13 @@ def _where_and_when(t: str, result: Understood, slots: set[str]) -> str:
             slots.add("hours_of_day")
             t = _cut(t, m.span())
     for name, code in COUNTRIES.items():
+        if m := re.search(rf"{EXCLUDING} (?:the )?(?:plays? )?(?:in |from )?(?:the )?{re.escape(name)}\b", t):
+            q.exclude_countries = [code]  # "leaving out india", "apart from plays in the uk"
+            slots.add("exclude_countries")
+            t = _cut(t, m.span())
+            if other := re.search(r"\b(in|from) (all )?(the )?other (countries|places)\b|\belsewhere\b|\babroad\b", t):
+                t = _cut(t, other.span())  # "... from other countries": the rest, in one total
+            break
         if m := re.search(rf"\b(?:in|from|while in|visiting) (?:the )?{re.escape(name)}\b", t):
             q.countries = [code]
             slots.add("countries")
@@ -429,13 +436,17 @@ def _names(t: str, names: ListenerNames, result: Understood, slots: set[str]) ->
     if album:
         found = [replace(f, kind="album") if f.kind != "album" and f.name.lower() in names.by_kind["album"]
                  else f for f in found]
+    previous = None
     for f in found:
         slot = {"artist": "artists", "track": "tracks", "album": "albums", "show": "shows"}[f.kind]
         before = " ".join(words[max(0, f.start - 3):f.start])
-        if f.kind == "artist" and re.search(EXCLUDING + r"\s*(the )?$", " " + before):
-            slot = "exclude_artists"  # "leave out daniel pemberton", "apart from drake"
+        between = " ".join(words[previous.end:f.start]) if previous else ""
+        if f.kind == "artist" and (re.search(EXCLUDING + r"\s*(the )?$", " " + before) or (
+                q.exclude_artists and re.fullmatch(r"\W*(and|or|nor)?\s*(the )?", between))):
+            slot = "exclude_artists"  # "leave out daniel pemberton", "apart from drake and the beatles"
         getattr(q, slot).append(f.name)
         slots.add(slot)
+        previous = f
     same = [f for f in found if f.kind == (found[0].kind if found else "")]
     if len(same) == 2 and re.search(r"\b(or|vs\.?|versus|compared to|and)\b", t) and \
             re.search(r"\b(or|vs\.?|versus|more|compare)\b", t):
@@ -538,7 +549,15 @@ def _vocabulary(t: str, result: Understood, slots: set[str]) -> str:
         q.group_by, q.limit = "day", 1
         slots |= {"group_by", "limit"}
     for kind, pattern in CONTENT:
-        if m := re.search(pattern, t):
+        if (m := re.search(pattern, t)) and kind != "music" and \
+                (cue := re.search(EXCLUDING + r"( the| my| any)?\s*$", t[:m.start()])):
+            q.exclude_content_types.append(kind)  # "not counting podcasts": everything else, not podcasts
+            consumed.append((cue.start(), m.end()))
+            slots.add("exclude_content_types")
+            if q.group_by in ("show", "episode", "audiobook"):  # the word named what to leave out, not a grouping
+                q.group_by = "track"
+            break
+        if m:
             if kind == "podcast" and q.group_by == "show":
                 q.content_type = "podcast"
             elif kind != "music" and q.compare_by != "content_type":

@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from dashboard import access
+from dashboard import access, search
 from echotune import logs
 
 st.set_page_config(page_title="EchoTune", page_icon=":material/headphones:", layout="wide")
@@ -12,12 +12,18 @@ st.set_page_config(page_title="EchoTune", page_icon=":material/headphones:", lay
 account = access.signed_in()  # the sign-in form, and nothing else, until someone is signed in
 st.session_state["account"] = account
 access.sidebar(account)
+search.sidebar()
 # A page left out of the navigation cannot be opened by its URL either: Streamlit shows the default page instead.
 pages = [
     st.Page("app_pages/explore.py", title="Explore", icon=":material/insights:", default=True),
     st.Page("app_pages/for_you.py", title="For you", icon=":material/recommend:", url_path="for-you"),
     st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", url_path="chat"),
+    st.Page("app_pages/rankings.py", title="Rankings", icon=":material/leaderboard:", url_path="rankings"),
+    # opened by links (Explore's top lists, search, rankings), never from the menu: it needs an item to show
+    st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history",
+            visibility="hidden"),
     st.Page("app_pages/playlists.py", title="Playlists", icon=":material/queue_music:", url_path="playlists"),
+    st.Page("app_pages/recap.py", title="Recap", icon=":material/auto_awesome:", url_path="recap"),
     *([st.Page("app_pages/models.py", title="Models", icon=":material/model_training:", url_path="models")]
       if account.sees_everyone else []),
     *([st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import")]

@@ -38,10 +38,12 @@ def timeline(frame: pd.DataFrame) -> alt.Chart:
         color=alt.Color("content_type:N", title="content"), tooltip=["period:T", "content_type", "plays", "hours"])
 
 
-def heatmap(frame: pd.DataFrame) -> alt.Chart:
+def heatmap(frame: pd.DataFrame, zone: str) -> alt.Chart:
+    """`zone` names the time the hours are in, for the axis."""
     frame = frame.assign(day=frame["weekday"].map(lambda d: WEEKDAYS[int(d) - 1]))
     return alt.Chart(frame).mark_rect().encode(
-        x=alt.X("hour:O", title="hour (UTC)"), y=alt.Y("day:N", sort=WEEKDAYS, title=None),
+        # every hour on the axis: hours without a play would otherwise drop out and the next ones shift left
+        x=alt.X("hour:O", title=f"hour ({zone})", scale=alt.Scale(domain=list(range(24)))), y=alt.Y("day:N", sort=WEEKDAYS, title=None),
         color=alt.Color("hours:Q", scale=alt.Scale(scheme="greens")), tooltip=["day", "hour", "plays", "hours"])
 
 
@@ -65,3 +67,19 @@ def profile(frame: pd.DataFrame) -> alt.Chart:
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("mean:Q", scale=alt.Scale(domain=[0, 1]), title="mean over enriched plays"),
         y=alt.Y("feature:N", sort=None, title=None), tooltip=["feature", alt.Tooltip("mean:Q", format=".3f")])
+
+
+def monthly_plays(frame: pd.DataFrame) -> alt.Chart:
+    """Plays per month of one artist, song, album or show; silent months as zero."""
+    return alt.Chart(frame).mark_bar(color="#1f77b4").encode(
+        x=alt.X("yearmonth(month):T", title=None), y=alt.Y("plays:Q", title="plays"),
+        tooltip=[alt.Tooltip("yearmonth(month):T", title="month"), "plays"]).properties(height=220)
+
+
+def monthly_rank(frame: pd.DataFrame) -> alt.Chart:
+    """Its rank among the listener's items of its kind, per month it was played: 1 at the top."""
+    return alt.Chart(frame.dropna(subset=["rank"])).mark_line(point=True).encode(
+        x=alt.X("yearmonth(month):T", title=None),
+        y=alt.Y("rank:Q", title="rank that month", axis=alt.Axis(format="d", tickMinStep=1),
+                scale=alt.Scale(reverse=True, domainMin=1, nice=False)),
+        tooltip=[alt.Tooltip("yearmonth(month):T", title="month"), "rank", "plays"]).properties(height=220)

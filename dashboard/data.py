@@ -6,6 +6,7 @@ picked up on the next interaction, and a run in progress never blocks or half-up
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,12 @@ def connection() -> duckdb.DuckDBPyConnection | None:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=512)
-def _cached(name: str, path: str, version: str, args: tuple) -> Any:
-    from dashboard import queries
-
-    return getattr(queries, name)(_connection(path, version).cursor(), *args)
+def _cached(module: str, name: str, path: str, version: str, args: tuple) -> Any:
+    return getattr(importlib.import_module(module), name)(_connection(path, version).cursor(), *args)
 
 
 def ask(query: Callable, *args: Any) -> Any:
-    """Run a function of dashboard.queries on the current snapshot, cached per snapshot version and arguments."""
+    """Run a query function (of dashboard.queries, dashboard.history_queries) on the current snapshot, cached per
+    snapshot version and arguments."""
     path = db_path()
-    return _cached(query.__name__, str(path), snapshot_version(path), args)
+    return _cached(query.__module__, query.__name__, str(path), snapshot_version(path), args)

@@ -1,6 +1,8 @@
 """Every question the Explore page asks, as SQL over the warehouse, aggregated in DuckDB.
 
-Pure functions of a read connection and the filters, so they are tested without Streamlit.
+Pure functions of a read connection and the filters, so they are tested without Streamlit. Hours, weekdays and days
+are each listener's local time (`Filters.zones`): the stored UTC aggregates (daily_listening, hourly_listening) are
+read only when every listener shown is on UTC, and the same aggregates are made from local plays otherwise.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pandas as pd
 
 from warehouse.derived import TRACK_KEY, track_key_sql
 from warehouse.schema import CONTENT_TYPES
+from warehouse.time_zone import ZoneGuess, guess_zones, local_plays_sql, local_time_sql
 
 FEATURES = ["danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness"]
 
@@ -23,8 +26,24 @@ class Filters:
     start: date
     end: date
     content_types: tuple[str, ...] = CONTENT_TYPES
+    zones: tuple[tuple[str, str], ...] = ()  # (listener, IANA zone); a listener left out is shown in UTC
+
+    @property
+    def plays(self) -> str:
+        """What to read plays from: ts and started_at in local time."""
+        return local_plays_sql(self.zones)
+
+    @property
+    def daily(self) -> str:
+        """daily_listening, by local day."""
+        if self.plays == "plays":
+            return "daily_listening"
+        return f"""(SELECT listener, CAST(ts AS DATE) AS day, content_type, count(*) AS plays,
+                           sum(ms_played) AS ms_played, count(*) FILTER (skipped) AS skips, count(skipped) AS skips_known
+                    FROM {self.plays} GROUP BY ALL)"""
 
     def where(self, day_column: str | None = None, content: bool = True, alias: str = "") -> tuple[str, list]:
+        """Plays in the period (local days; `day_column` names a day already local), of the listener and content."""
         a = f"{alias}." if alias else ""
         clauses, params = [f"{day_column or f'CAST({a}ts AS DATE)'} BETWEEN ? AND ?"], [self.start, self.end]
         if self.listener:
@@ -52,8 +71,20 @@ def listener_music(con, listener: str) -> tuple[int, datetime | None]:
     return plays, latest
 
 
-def date_span(con, listener: str | None) -> tuple[date, date] | None:
-    row = con.execute("SELECT min(day), max(day) FROM daily_listening WHERE ? IS NULL OR listener = ?",
+def zone_guesses(con) -> dict[str, ZoneGuess]:
+    return guess_zones(con)
+
+
+def latest_import(con, listener: str | None) -> datetime | None:
+    """When the latest file holding this listener's (or anyone's) plays was imported, UTC."""
+    return con.execute("SELECT max(imported_at) FROM import_files WHERE ? IS NULL OR listener = ?",
+                       [listener, listener]).fetchone()[0]
+
+
+def date_span(con, listener: str | None, zones: tuple[tuple[str, str], ...] = ()) -> tuple[date, date] | None:
+    """The first and last local day with a play."""
+    daily = Filters(listener, date.min, date.max, zones=zones).daily
+    row = con.execute(f"SELECT min(day), max(day) FROM {daily} WHERE ? IS NULL OR listener = ?",
                       [listener, listener]).fetchone()
     return None if row[0] is None else (row[0], row[1])
 
@@ -62,8 +93,8 @@ def totals(con, f: Filters) -> dict:
     where, params = f.where("day")
     plays, ms, skips, known, days = con.execute(
         f"SELECT sum(plays), sum(ms_played), sum(skips), sum(skips_known), count(DISTINCT day) "
-        f"FROM daily_listening WHERE {where}", params).fetchone()
-    span = date_span(con, f.listener)
+        f"FROM {f.daily} WHERE {where}", params).fetchone()
+    span = date_span(con, f.listener, f.zones)
     if span and f.start <= span[0] and f.end >= span[1] and set(f.content_types) >= set(CONTENT_TYPES):
         # the whole history: counted when the warehouse was built
         tracks, artists = con.execute("SELECT distinct_tracks, distinct_artists FROM listener_totals "
@@ -71,7 +102,8 @@ def totals(con, f: Filters) -> dict:
     else:
         where, params = f.where()
         tracks, artists = con.execute(
-            f"SELECT count(DISTINCT {TRACK_KEY}), count(DISTINCT artist_name) FROM plays WHERE {where}", params).fetchone()
+            f"SELECT count(DISTINCT {TRACK_KEY}), count(DISTINCT artist_name) FROM {f.plays} WHERE {where}",
+            params).fetchone()
     return {"plays": plays or 0, "hours": (ms or 0) / 3.6e6, "tracks": tracks or 0, "artists": artists or 0,
             "skip_rate": (skips / known) if known else None, "skip_known_share": (known / plays) if plays else 0,
             "active_days": days or 0}
@@ -87,7 +119,7 @@ def timeline(con, f: Filters) -> pd.DataFrame:
         WITH listened AS (
           SELECT date_trunc('{grain}', day)::DATE AS period, content_type, sum(plays) AS plays,
                  sum(ms_played) / 3.6e6 AS hours
-          FROM daily_listening WHERE {where} GROUP BY ALL),
+          FROM {f.daily} WHERE {where} GROUP BY ALL),
         periods AS (
           SELECT unnest(generate_series(min(period)::TIMESTAMP, max(period)::TIMESTAMP, INTERVAL 1 {grain}))::DATE
             AS period FROM listened)
@@ -102,7 +134,7 @@ def top(con, f: Filters, by: str, limit: int = 15) -> pd.DataFrame:
     where, params = f.where()
     columns = {"artist": "artist_name", "album": "artist_name, album_name", "show": "show_name"}[by]
     return df(con, f"""SELECT {columns}, count(*) AS plays, round(sum(ms_played) / 3.6e6, 2) AS hours
-                       FROM plays WHERE {where} AND {columns.split(', ')[-1]} IS NOT NULL
+                       FROM {f.plays} WHERE {where} AND {columns.split(', ')[-1]} IS NOT NULL
                        GROUP BY ALL ORDER BY plays DESC, hours DESC LIMIT {int(limit)}""", params)
 
 
@@ -114,7 +146,7 @@ def top_songs(con, f: Filters, limit: int = 15) -> pd.DataFrame:
         WITH named AS (
           -- plays grouped by their own columns first: the track key and the join then run per track, not per play
           SELECT track_id, artist_name, track_name, count(*) AS plays, sum(ms_played) AS ms_played
-          FROM plays WHERE {where} AND track_name IS NOT NULL GROUP BY ALL
+          FROM {f.plays} WHERE {where} AND track_name IS NOT NULL GROUP BY ALL
         ), played AS (
           SELECT {TRACK_KEY} AS track_key, any_value(track_name) AS track_name,
                  any_value(artist_name) AS artist_name, sum(plays) AS plays, sum(ms_played) AS ms_played
@@ -134,22 +166,45 @@ def top_songs(con, f: Filters, limit: int = 15) -> pd.DataFrame:
 
 
 def heatmap(con, f: Filters) -> pd.DataFrame:
-    where, params = f.where("day")
-    return df(con, f"""SELECT weekday, hour, sum(plays) AS plays, sum(ms_played) / 3.6e6 AS hours
-                       FROM hourly_listening WHERE {where} GROUP BY ALL""", params)
+    """Listening per local weekday (1 = Monday) and hour."""
+    if f.plays == "plays":
+        where, params = f.where("day")
+        return df(con, f"""SELECT weekday, hour, sum(plays) AS plays, sum(ms_played) / 3.6e6 AS hours
+                           FROM hourly_listening WHERE {where} GROUP BY ALL""", params)
+    where, params = f.where()
+    return df(con, f"""SELECT isodow(ts) AS weekday, hour(ts) AS hour, count(*) AS plays,
+                              sum(ms_played) / 3.6e6 AS hours
+                       FROM {f.plays} WHERE {where} GROUP BY ALL""", params)
+
+
+def recorded(con, f: Filters, column: str) -> tuple[int, int]:
+    """(plays in the selection whose export records `column`, plays that could have it): account-data exports
+    lack albums, start and end reasons, shuffle and platform. Only music has albums."""
+    assert column in {"album_name", "reason_start", "reason_end", "shuffle", "platform"}
+    where, params = f.where()
+    could = "content_type = 'music'" if column == "album_name" else "true"
+    known, total = con.execute(f"""
+        SELECT count(*) FILTER ({column} IS NOT NULL AND {column}::VARCHAR <> 'unknown'), count(*)
+        FROM {f.plays} WHERE {where} AND {could}""", params).fetchone()
+    return known, total
 
 
 def behaviour(con, f: Filters, column: str) -> pd.DataFrame:
     """How plays start and end, shuffle and platform: count and skip rate per value."""
     assert column in {"reason_start", "reason_end", "shuffle", "platform"}
     where, params = f.where()
-    return df(con, f"""SELECT coalesce({column}::VARCHAR, 'not recorded') AS value, count(*) AS plays,
+    # plays whose export does not record the value are left out: the page says how many (`recorded`), since a
+    # bar of "not recorded" would dwarf the answer
+    return df(con, f"""SELECT {column}::VARCHAR AS value, count(*) AS plays,
                          count(*) FILTER (skipped) / nullif(count(skipped), 0) AS skip_rate
-                       FROM plays WHERE {where} GROUP BY ALL ORDER BY plays DESC""", params)
+                       FROM {f.plays} WHERE {where} AND {column} IS NOT NULL AND {column}::VARCHAR <> 'unknown'
+                       GROUP BY ALL ORDER BY plays DESC""", params)
 
 
 def _session_where(f: Filters) -> tuple[str, list]:
-    clauses = ["CAST(started_at AS DATE) BETWEEN ? AND ?"] + (["listener = ?"] if f.listener else [])
+    """Sessions that started on a local day of the period."""
+    clauses = [f"CAST({local_time_sql('started_at', f.zones)} AS DATE) BETWEEN ? AND ?"] + \
+        (["listener = ?"] if f.listener else [])
     return " AND ".join(clauses), [f.start, f.end] + ([f.listener] if f.listener else [])
 
 
@@ -173,7 +228,8 @@ def session_histogram(con, f: Filters, bins: int = 40) -> pd.DataFrame:
 
 def longest_sessions(con, f: Filters, limit: int = 200) -> pd.DataFrame:
     where, params = _session_where(f)
-    return df(con, f"""SELECT listener, started_at, ended_at, round(minutes, 1) AS minutes, plays, distinct_tracks,
+    return df(con, f"""SELECT listener, {local_time_sql('started_at', f.zones)} AS started_at,
+                         {local_time_sql('ended_at', f.zones)} AS ended_at, round(minutes, 1) AS minutes, plays, distinct_tracks,
                          skips, platform, main_content FROM listening_sessions WHERE {where}
                        ORDER BY minutes DESC LIMIT {int(limit)}""", params)
 
@@ -190,7 +246,7 @@ def discovery(con, f: Filters) -> pd.DataFrame:
 def content_mix(con, f: Filters) -> pd.DataFrame:
     where, params = f.where("day")
     return df(con, f"""SELECT content_type, sum(plays) AS plays, sum(ms_played) / 3.6e6 AS hours
-                       FROM daily_listening WHERE {where} GROUP BY ALL ORDER BY hours DESC""", params)
+                       FROM {f.daily} WHERE {where} GROUP BY ALL ORDER BY hours DESC""", params)
 
 
 def audio_profile(con, f: Filters) -> tuple[pd.DataFrame, dict]:
@@ -199,7 +255,7 @@ def audio_profile(con, f: Filters) -> tuple[pd.DataFrame, dict]:
     enriched = df(con, f"""
         SELECT {', '.join(f'avg(t.{c}) AS {c}' for c in FEATURES)}, avg(t.tempo) AS tempo,
                count(t.track_key) AS enriched_plays, count(*) AS music_plays
-        FROM plays p LEFT JOIN tracks t ON t.track_key = {track_key_sql('p')} AND t.enriched
+        FROM {f.plays} p LEFT JOIN tracks t ON t.track_key = {track_key_sql('p')} AND t.enriched
         WHERE {where} AND p.content_type IN ('music', 'video')""", params)
     row = enriched.iloc[0]
     coverage = {"enriched_plays": int(row["enriched_plays"]), "music_plays": int(row["music_plays"]),
@@ -211,7 +267,7 @@ def audio_profile(con, f: Filters) -> tuple[pd.DataFrame, dict]:
 
 def genres(con, f: Filters, limit: int = 12) -> pd.DataFrame:
     where, params = f.where(alias="p")
-    return df(con, f"""SELECT t.genre, count(*) AS plays FROM plays p JOIN tracks t ON t.track_key = {track_key_sql('p')}
+    return df(con, f"""SELECT t.genre, count(*) AS plays FROM {f.plays} p JOIN tracks t ON t.track_key = {track_key_sql('p')}
         WHERE {where} AND t.genre IS NOT NULL
         GROUP BY 1 ORDER BY 2 DESC LIMIT {int(limit)}""", params)
 
@@ -228,15 +284,16 @@ def imports(con, listener: str | None) -> pd.DataFrame:
               [listener, listener])
 
 
-def calendar_gaps(con, listener: str | None, min_days: int = 14) -> pd.DataFrame:
-    """Stretches of at least `min_days` days without a single play inside a listener's history."""
+def calendar_gaps(con, f: Filters, min_days: int = 14) -> pd.DataFrame:
+    """Stretches of at least `min_days` local days without a single play of the chosen content inside the period."""
+    where, params = f.where("day")
     return df(con, f"""
-        WITH days AS (SELECT DISTINCT listener, day FROM daily_listening WHERE ? IS NULL OR listener = ?),
+        WITH days AS (SELECT DISTINCT listener, day FROM {f.daily} WHERE {where}),
         gaps AS (SELECT listener, day AS last_day_before,
                         lead(day) OVER (PARTITION BY listener ORDER BY day) AS first_day_after FROM days)
         SELECT listener, last_day_before, first_day_after, date_diff('day', last_day_before, first_day_after) - 1 AS silent_days
         FROM gaps WHERE date_diff('day', last_day_before, first_day_after) - 1 >= {int(min_days)}
-        ORDER BY silent_days DESC""", [listener, listener])
+        ORDER BY silent_days DESC""", params)
 
 
 def coverage(con, listener: str | None) -> dict:

@@ -196,3 +196,16 @@ def _reference(bundle: ServingBundle, listener: str, seeds: np.ndarray) -> dict:
     if listener in bundle.profile_means.index:
         return bundle.profile_means.loc[listener].to_dict()
     return {}
+
+
+def similar_artists(bundle: ServingBundle, artist: str, n: int = 8) -> list[tuple[str, float]]:
+    """Artists whose listeners also play `artist`, strongest first: its row of EASE's item-item weights (the links
+    For you's explanations cite), as (name as listeners spell it, weight). Empty when the model does not score it."""
+    column = np.flatnonzero(bundle.items == artist.lower())
+    kept = bundle.item_item_columns
+    where = np.searchsorted(kept, column[0]) if len(column) else len(kept)
+    if where >= len(kept) or kept[where] != column[0]:
+        return []
+    weights = bundle.item_item[where]
+    best = [i for i in np.argsort(-weights)[:n + 1] if weights[i] > 0 and i != where][:n]
+    return [(bundle.display_name(int(kept[i])), round(float(weights[i]), 4)) for i in best]

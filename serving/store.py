@@ -1,4 +1,4 @@
-"""The operational store: listener feedback and served recommendations, as documents.
+"""The operational store: listener feedback, served recommendations and listeners' settings, as documents.
 
 MongoDB when `MONGODB_URI` is set; otherwise montydb on SQLite in the EchoTune home, which speaks the same pymongo
 API from any number of processes (the dashboard writes feedback while Dagster trains). Only operations both engines
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from serving import boundary
+from warehouse.time_zone import checked_zone
 
 FEEDBACK_KINDS = ("like", "dislike", "skip", "never")
 BLOCKING_KINDS = ("dislike", "never")  # never served again
@@ -53,7 +54,7 @@ class OperationalStore:
             store = cls(ThreadLocalDatabase(lambda: MontyClient(str(folder), busy_timeout=15_000)[database]),
                         "montydb (SQLite)")
             for name in ("feedback", "feedback_events", "served_recommendations", "chat_sessions", "playlists", "alerts",
-                         *ACCOUNT_COLLECTIONS, *SPOTIFY_COLLECTIONS):
+                         "listener_settings", *ACCOUNT_COLLECTIONS, *SPOTIFY_COLLECTIONS):
                 try:  # made up front: two threads making a collection on first write at once would collide
                     store.db.create_collection(name)
                 except (CollectionInvalid, sqlite3.OperationalError):
@@ -128,6 +129,20 @@ class OperationalStore:
         served = self.db["served_recommendations"]
         expired = {"expires_at": {"$lte": stored_time(now or datetime.now(UTC))}}
         return served.delete_many(expired).deleted_count if served.find_one(expired) is not None else 0
+
+
+    def time_zone(self, listener: str) -> str | None:
+        """The zone this listener chose (an IANA name), or None: then the guess from their plays applies."""
+        doc = self.db["listener_settings"].find_one({"_id": boundary.listener(listener)})
+        return doc.get("time_zone") if doc else None
+
+    def time_zones(self) -> dict[str, str]:
+        """Every listener's chosen zone, by listener (one read for pages showing everyone)."""
+        return {d["_id"]: d["time_zone"] for d in self.db["listener_settings"].find({"time_zone": {"$exists": True}})}
+
+    def set_time_zone(self, listener: str, zone: str) -> None:
+        listener, zone = boundary.listener(listener), checked_zone(zone)
+        self.db["listener_settings"].update_one({"_id": listener}, {"$set": {"time_zone": zone}}, upsert=True)
 
 
 def stored_time(moment: datetime) -> datetime:

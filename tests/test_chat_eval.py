@@ -39,6 +39,7 @@ def _shown(value) -> str:
 def run_case(case: dict, home: Path, store_home: Path, bundle, providers: list[Provider]) -> dict:
     listener = case["listener"]
     store = OperationalStore.connect(None, store_home)
+    store.set_time_zone(listener, "UTC")  # the set's answers are UTC (written before listeners had time zones)
     bot = Assistant(listener, home / "wh.duckdb", store, lambda: bundle, providers, today=TODAY)
     session, previous = None, None
     for message in case.get("say", []):

@@ -114,6 +114,14 @@ def test_queries_match_independent_sql(fixture_warehouse: Path) -> None:
     heat = q.heatmap(con, f)
     assert heat["plays"].sum() == q.totals(con, f)["plays"]
     assert set(q.quarantine_by_rule(con, None)["rule"]) == {"no_content"}
+    # account data records no album nor how plays start: the page says so instead of drawing "not recorded"
+    account_data = q.Filters("listener_e", date(2000, 1, 1), date(2100, 1, 1))
+    assert q.recorded(con, account_data, "album_name")[0] == 0 and q.behaviour(con, account_data, "reason_start").empty
+    # the gaps are those inside the chosen period
+    gaps = q.calendar_gaps(con, q.Filters(None, date(2000, 1, 1), date(2100, 1, 1)))
+    first = gaps.sort_values("last_day_before").iloc[0]
+    inside = q.calendar_gaps(con, q.Filters(None, first["first_day_after"], date(2100, 1, 1)))
+    assert len(inside) < len(gaps) and (inside["last_day_before"] >= first["first_day_after"]).all()
     profile, coverage = q.audio_profile(con, q.Filters(None, date(2000, 1, 1), date(2100, 1, 1)))
     assert 0 < coverage["share"] < 1 and profile["mean"].between(0, 1).all()
 

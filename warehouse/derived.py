@@ -330,12 +330,21 @@ def build_listening_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int, o
     return {"rows": rows, "gap_minutes": gap_minutes, "median_minutes": round(median or 0, 1)}
 
 
-def build_daily_listening(con: duckdb.DuckDBPyConnection, only: Scope | None = None) -> dict:
-    _publish(con, "daily_listening", f"""
+# The per-day and per-hour aggregates, over `{plays}`: the plays table here (UTC days), plays in a listener's own
+# time zone in the assistant's scope (assistant.scope).
+DAILY_LISTENING = f"""
     SELECT listener, CAST(ts AS DATE) AS day, content_type, count(*) AS plays, sum(ms_played) AS ms_played,
            count(*) FILTER (skipped) AS skips, count(skipped) AS skips_known,
            count(DISTINCT {TRACK_KEY}) AS distinct_tracks
-    FROM plays {_where(only and only.days_in_plays())} GROUP BY ALL""",
+    FROM {{plays}} GROUP BY ALL"""
+HOURLY_LISTENING = """
+    SELECT listener, CAST(ts AS DATE) AS day, isodow(ts) AS weekday, hour(ts) AS hour, content_type,
+           count(*) AS plays, sum(ms_played) AS ms_played
+    FROM {plays} GROUP BY ALL"""
+
+
+def build_daily_listening(con: duckdb.DuckDBPyConnection, only: Scope | None = None) -> dict:
+    _publish(con, "daily_listening", DAILY_LISTENING.format(plays=f"plays {_where(only and only.days_in_plays())}"),
              only and only.days_in("day"))
     return {} if only else {"rows": _count(con, "daily_listening")}
 
@@ -357,10 +366,7 @@ def build_monthly_discovery(con: duckdb.DuckDBPyConnection, only: Scope | None =
 
 
 def build_hourly_listening(con: duckdb.DuckDBPyConnection, only: Scope | None = None) -> dict:
-    _publish(con, "hourly_listening", f"""
-    SELECT listener, CAST(ts AS DATE) AS day, isodow(ts) AS weekday, hour(ts) AS hour, content_type,
-           count(*) AS plays, sum(ms_played) AS ms_played
-    FROM plays {_where(only and only.days_in_plays())} GROUP BY ALL""",
+    _publish(con, "hourly_listening", HOURLY_LISTENING.format(plays=f"plays {_where(only and only.days_in_plays())}"),
              only and only.days_in("day"))
     return {} if only else {"rows": _count(con, "hourly_listening")}
 

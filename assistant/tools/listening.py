@@ -37,6 +37,7 @@ from assistant.toolkit import (
     tool,
 )
 from warehouse.derived import track_key_sql
+from warehouse.time_zone import UTC_NAME
 
 _NAMES: WeakKeyDictionary[ListenerScope, ListenerNames] = WeakKeyDictionary()
 NAME_SLOTS = {"artists": "artist", "tracks": "track", "albums": "album", "shows": "show",
@@ -61,8 +62,8 @@ def _choice(description: str, values, many: bool = False) -> dict:
       "in 2023' = measure plays, group_by track, artists [The Weeknd], start 2023-01-01, end 2023-12-31, limit 3; "
       "'how often do I skip BTS' = measure skip_rate, artists [BTS]; 'Drake vs Kanye in 2019' = compare_by artist, "
       "compare [Drake, Kanye West], start/end 2019; 'more hours in 2019 or 2020' = measure hours, compare_by period, "
-      "compare ['2019-01-01/2019-12-31', '2020-01-01/2020-12-31']; 'busiest day' = measure busiest_day. Dates are "
-      "UTC; relative periods are anchored to the listener's last play. Songs, artists and albums count music only.",
+      "compare ['2019-01-01/2019-12-31', '2020-01-01/2020-12-31']; 'busiest day' = measure busiest_day. Dates and "
+      "hours are the listener's local time; relative periods are anchored to the listener's last play. Songs, artists and albums count music only.",
       measure=_choice("what to measure (default plays); share = part of all listening, see share_of", MEASURES),
       group_by=_choice("rank or break down by this (omit for one total)", GROUPS),
       artists=strings("only plays by these artists"), tracks=strings("only these track titles"),
@@ -70,12 +71,15 @@ def _choice(description: str, values, many: bool = False) -> dict:
       exclude_artists=strings("leave out plays by these artists ('apart from Drake', 'not counting Taylor Swift')"),
       genres=strings("only these genres (catalog genres; known for part of the listening only)"),
       content_type=_choice("only this kind of listening", CONTENT_TYPES),
+      exclude_content_types=_choice("leave out these kinds of listening ('not counting podcasts')", CONTENT_TYPES,
+                                    many=True),
       start=DATE, end=DATE,
-      weekdays=_choice("only these weekdays (UTC)", WEEKDAYS, many=True),
+      weekdays=_choice("only these weekdays (local time)", WEEKDAYS, many=True),
       skipped=BOOLEAN | {"description": "true: only skipped plays; false: only plays not skipped"},
       shuffle=BOOLEAN | {"description": "true: only plays on shuffle"},
       platforms=strings("only these platforms: android, ios, desktop, web, cast, other"),
       countries=strings("only plays in these countries (ISO 3166 two-letter codes, e.g. NL, IN)"),
+      exclude_countries=strings("leave out plays in these countries ('apart from India' = IN)"),
       offline=BOOLEAN | {"description": "true: only plays made offline; false: only online plays"},
       compare_by=_choice("compare two or more things side by side", COMPARABLE),
       compare=strings("the things compared: names, content types, platforms or devices (phone, computer), or "
@@ -87,7 +91,7 @@ def _choice(description: str, values, many: bool = False) -> dict:
       order=_choice("desc = most first (default), asc = least first, chronological = by the group's time", ORDERS),
       limit=integer("how many rows (e.g. top 5)", 1, 200),
       hours_of_day={"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 23}, "maxItems": 24,
-                    "description": "only these hours of the day (0-23, UTC)"},
+                    "description": "only these hours of the day (0-23, local time)"},
       period_label=string("how the answer names the period, e.g. 'last summer' (optional)", max_length=80),
       not_understood=strings("words of the question no slot could express; the answer names them as ignored"))
 def listening_query(ctx: ToolContext, args: dict) -> ToolResult:
@@ -110,18 +114,18 @@ def run_query(ctx: ToolContext, query: ListeningQuery) -> ToolResult:
     notes = []
     if query.not_understood:
         words = "', '".join(query.not_understood)
-        notes.append(f"I answered for {scope_words(query)}: I did not recognise '{words}', so it did not shape "
+        notes.append(f"I answered for {scope_words(query, ctx.scope.zone)}: I did not recognise '{words}', so it did not shape "
                      "this answer.")
     if missing:
         notes.append(f"You have never played anything called {', '.join(missing)}.")
-    summary = render(query, compiled.shape, rows)
+    summary = render(query, compiled.shape, rows, ctx.scope.zone)
     fresh = ctx.scope.freshness
     empty = not rows or (compiled.shape == "value" and not (rows[0].get("plays") or rows[0].get("whole")))
     if empty and (query.start or query.end) and fresh.last_play:
         summary += f" Your history runs from {fresh.first_play:%-d %B %Y} to {fresh.last_play:%-d %B %Y}."
     coverage = _coverage(ctx, query)
     if coverage.startswith("your export does not record skips") and query.skipped is not None:
-        summary = f"I cannot count skipped plays of {scope_words(query)}: {coverage}."
+        summary = f"I cannot count skipped plays of {scope_words(query, ctx.scope.zone)}: {coverage}."
     ctx.state.query = query.as_dict()
     return ToolResult(summary=" ".join(notes + [summary]), rows=rows, query=shown_sql(compiled), coverage=coverage,
                       items=_items(query, rows) if compiled.shape == "rows" and not query.compare_by else None)
@@ -161,9 +165,19 @@ def _coverage(ctx: ToolContext, query: ListeningQuery) -> str:
             notes.append(f"skips are recorded for {known / total:.0%} of your plays (extended history only)")
     if query.genres or query.group_by == "genre":
         notes.append(_genre_coverage(ctx, query))
-    if query.group_by in ("hour", "weekday", "day") or query.weekdays:
-        notes.append("times are UTC, as Spotify's export records them")
+    if query.group_by in ("hour", "weekday", "day") or query.weekdays or query.hours_of_day:
+        notes.append(zone_note(ctx.scope))
     return "; ".join(notes)
+
+
+def zone_note(scope: ListenerScope) -> str:
+    """Which time the hours and days are in, and, while it is only guessed, how it was and how to change it."""
+    if scope.zone == UTC_NAME and not scope.zone_guess:
+        return "times are UTC, as Spotify's export records them"
+    note = f"times are {scope.zone_words}"
+    if scope.zone_guess:
+        note += f" ({scope.zone_guess.reason})"
+    return note
 
 
 def _genre_coverage(ctx: ToolContext, query: ListeningQuery) -> str:

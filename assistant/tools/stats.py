@@ -77,7 +77,9 @@ def audio_profile(ctx: ToolContext, args: dict) -> ToolResult:
 
 @tool("sql_query", "Run one read-only SELECT over the listener's own data. Views: plays, daily_listening, "
       "hourly_listening, listening_sessions, monthly_discovery, listener_summary, library_items, imported_playlists, "
-      "imported_playlist_items, tracks, artists, catalog_tracks, taste_profile. At most 200 rows, 5 seconds.",
+      "imported_playlist_items, tracks, artists, catalog_tracks, taste_profile. plays.ts, plays.started_at and the "
+      "days and hours of daily_listening and hourly_listening are the listener's local time (the Data line names "
+      "the zone); listening_sessions' times are UTC. At most 200 rows, 5 seconds.",
       required=("sql",), sql=string("a single SELECT statement", max_length=5000))
 def sql_query(ctx: ToolContext, args: dict) -> ToolResult:
     try:

@@ -9,6 +9,7 @@ from dashboard import access, charts
 from dashboard import queries as q
 from dashboard.data import ask, connection
 from dashboard.served import spotify
+from dashboard.time_zones import zone_control, zones_of
 from warehouse.schema import CONTENT_TYPES
 
 st.title("Explore listening")
@@ -25,14 +26,17 @@ if not names and not account.sees_everyone:
 with st.sidebar:
     choice = st.selectbox("Listener", [everyone, *names] if account.sees_everyone else names, key="listener")
     listener = None if choice == everyone else choice
-    span = ask(q.date_span, listener)
+    zone_by_listener = dict(zones_of([listener] if listener else names))
+    zone_words = zone_control(listener, zone_by_listener)
+    zones = tuple(zone_by_listener.items())
+    span = ask(q.date_span, listener, zones)
     if span is None:
         st.warning("No plays for this listener yet.")
         st.stop()
     period = st.date_input("Period", value=span, min_value=span[0], max_value=span[1], key="period")
     kinds = st.multiselect("Content", list(CONTENT_TYPES), default=list(CONTENT_TYPES), key="content")
 start, end = (period if isinstance(period, tuple) and len(period) == 2 else span)
-filters = q.Filters(listener, start, end, tuple(kinds) or ("music",))
+filters = q.Filters(listener, start, end, tuple(kinds) or ("music",), zones)
 
 totals = ask(q.totals, filters)
 cols = st.columns(6)
@@ -46,14 +50,36 @@ cols[4].metric("Skip rate", "n/a" if totals["skip_rate"] is None else f"{totals[
 cols[5].metric("Active days", f"{totals['active_days']:,}")
 
 
-def bar_grid(query, panels: list[tuple[str, str, str]]) -> None:
-    """Bar charts two by two: (argument of the query, title, column holding the labels)."""
+def bar_grid(query, panels: list[tuple[str, str, str]], recorded_in: dict[str, str] | None = None) -> None:
+    """Bar charts two by two: (argument of the query, title, column holding the labels). `recorded_in` maps an
+    argument to the plays column some exports lack: the panel then says how much of the period it covers."""
     columns = st.columns(2)
     for number, (argument, title, label) in enumerate(panels):
         with columns[number % 2]:
             st.subheader(title)
             frame = ask(query, filters, argument)
+            if column := (recorded_in or {}).get(argument):
+                if not unrecorded_note(column, frame):
+                    continue
             charts.with_table(charts.bars(frame, label), frame, f"{query.__name__}_{argument}")
+
+
+def unrecorded_note(column: str, frame: pd.DataFrame) -> bool:
+    """Say when the export does not record `column` (account-data exports lack it) instead of drawing an empty
+    chart or a bar of "not recorded"; False when there is then nothing to draw."""
+    known, plays = ask(q.recorded, filters, column)
+    words = COLUMN_WORDS[column]
+    if plays and not known:
+        st.caption(f"Your export does not record {words} (account-data exports do not; the extended streaming "
+                   "history does).")
+        return False
+    if known < plays:
+        st.caption(f"Recorded for {known / plays:.0%} of these plays; the rest are left out.")
+    return True
+
+
+COLUMN_WORDS = {"album_name": "albums", "reason_start": "why a play started", "reason_end": "why a play ended",
+                "shuffle": "shuffle", "platform": "the platform"}
 
 
 # One section at a time: unlike tabs, only the chosen section runs its queries, which keeps pages fast on big histories.
@@ -71,15 +97,24 @@ if section in (None, "Overview"):
 
 
 if section == "Top":
-    bar_grid(q.top, [("artist", "Top artists", "artist_name"), ("track", "Top tracks", "track"),
-                     ("album", "Top albums", "album_name"), ("show", "Top podcasts", "show_name")])
+    # full width: "Title — Artist (2 versions)" needs the room to be read whole
+    st.subheader("Top tracks")
+    frame = ask(q.top, filters, "track")
+    charts.with_table(charts.bars(frame, "track"), frame, "top_track")
+    bar_grid(q.top, [("artist", "Top artists", "artist_name"), ("album", "Top albums", "album_name"),
+                     ("show", "Top podcasts", "show_name")], recorded_in={"album": "album_name"})
+    from dashboard import history_links
+
+    history_links.explore_top({by: ask(q.top, filters, by) for by in ("artist", "track", "album", "show")}, listener)
 
 if section == "Habits":
     st.subheader("Hour x weekday")
     frame = ask(q.heatmap, filters)
-    charts.with_table(charts.heatmap(frame), frame, "heatmap")
+    charts.with_table(charts.heatmap(frame, zone_words), frame, "heatmap")
+    behaviours = ["reason_start", "reason_end", "shuffle", "platform"]
     bar_grid(q.behaviour, [("reason_start", "What starts a play", "value"), ("reason_end", "What ends a play", "value"),
-                           ("shuffle", "Shuffle", "value"), ("platform", "Platform", "value")])
+                           ("shuffle", "Shuffle", "value"), ("platform", "Platform", "value")],
+             recorded_in=dict(zip(behaviours, behaviours)))
 
 if section == "Sessions":
     summary = ask(q.session_summary, filters)
@@ -119,9 +154,12 @@ if section == "Data quality":
         st.success("No row was quarantined.")
     else:
         charts.with_table(charts.bars(frame, "rule", "rows"), frame, "quarantine")
-    st.subheader("Gaps in the history (14+ silent days)")
-    frame = ask(q.calendar_gaps, listener)
-    charts.with_table(None, frame, "gaps", label=f"{len(frame)} gaps")
+    st.subheader("Gaps in this period (14+ silent days)")
+    frame = ask(q.calendar_gaps, filters)
+    if frame.empty:
+        st.success("No silence of 14 days or more in this period.")
+    else:
+        charts.with_table(None, frame, "gaps", label=f"{len(frame)} gaps")
     if setup := spotify(explain=False):
         st.subheader("Spotify sync gaps")
         found = [g for g in setup[1].gaps() if listener is None or g["listener"] == listener]
@@ -137,4 +175,6 @@ if section == "Data quality":
     frame = ask(q.imports, listener)
     charts.with_table(None, frame, "imports", label=f"{len(frame)} files")
 
-st.caption(f"Times are UTC. Data as of the last published import. Today is {date.today():%Y-%m-%d}.")
+imported = ask(q.latest_import, listener)
+st.caption(f"Times are {zone_words}. Data as of the latest import, "
+           f"{'never' if imported is None else f'{imported:%-d %B %Y %H:%M} UTC'}. Today is {date.today():%Y-%m-%d}.")
